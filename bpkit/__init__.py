@@ -1,0 +1,29 @@
+"""bpkit — backpropagation, derived and tested.
+
+A small numpy library whose every function is one step of the chain rule,
+written to be read next to its derivation in the book.  Batch-first shapes:
+a batch is ``N`` rows, ``X (N, D) @ W (D, H)``.
+
+Modules
+-------
+layers     forward/backward pairs: dense, sigmoid, tanh, relu, identity
+losses     mse_loss, bce_loss, bce_logits_loss -> (loss, gradient)
+mlp        init_mlp, mlp_forward, mlp_backward
+optim      sgd_step
+train      train_step, train_mlp, accuracy
+gradcheck  numerical_gradient, rel_error, check_gradients
+datasets   xor
+symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
+"""
+
+from . import datasets, gradcheck, layers, losses, mlp, optim, train  # noqa: F401
+from .datasets import xor  # noqa: F401
+from .gradcheck import check_gradients, numerical_gradient, rel_error  # noqa: F401
+from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401
+                     sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
+from .losses import bce_logits_loss, bce_loss, mse_loss  # noqa: F401
+from .mlp import init_mlp, mlp_backward, mlp_forward  # noqa: F401
+from .optim import sgd_step  # noqa: F401
+from .train import accuracy, train_mlp, train_step  # noqa: F401
+
+__version__ = "0.1.0"
