@@ -12,13 +12,16 @@ mlp        init_mlp, mlp_forward, mlp_backward
 optim      sgd_step
 train      train_step, train_mlp, accuracy
 gradcheck  numerical_gradient, rel_error, check_gradients
-datasets   xor
+rnn        rnn_step_forward/backward, rnn_forward, rnn_backward (full and truncated
+           BPTT), rnn_backward_states, init_rnn, rnn_model_forward/backward,
+           sequence_bce_logits_loss, sequence_accuracy, clip_grads, train_rnn
+datasets   xor, delayed_xor
 symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
 """
 
-from . import datasets, gradcheck, layers, losses, mlp, optim, train  # noqa: F401
-from .datasets import xor  # noqa: F401
-from .gradcheck import check_gradients, numerical_gradient, rel_error  # noqa: F401
+from . import datasets, gradcheck, layers, losses, mlp, optim, rnn, train  # noqa: F401
+from .datasets import delayed_xor, xor  # noqa: F401
+from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error  # noqa: F401
 from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401
                      sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
 from .losses import bce_logits_loss, bce_loss, mse_loss  # noqa: F401

@@ -3,15 +3,20 @@ r"""Numerical gradients by central differences, and the relative error used to c
 .. math::
     \frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon},
     \qquad
-    \operatorname{rel\_error}(a, b) = \max_i \frac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ \tau)}
+    \operatorname{rel\_error}(a, b) = \frac{\lVert a - b\rVert_2}{\max(\lVert a\rVert_2 + \lVert b\rVert_2,\ \tau)}
 
 The truncation error of the central difference is :math:`O(\varepsilon^2)`, the
 rounding error :math:`O(\epsilon_\text{mach}/\varepsilon)`; in float64 with
 :math:`\varepsilon = 10^{-6}` both are around :math:`10^{-10}` for smooth functions.
 
-Rule of thumb for the relative error (CS231n): below ``1e-7`` the analytic gradient is
-right; ``1e-7 .. 1e-4`` look closer (fine only near a kink such as ReLU at 0);
-``1e-4 .. 1e-2`` suspicious; above ``1e-2`` wrong.
+The relative error compares whole gradient arrays (the norm-wise form used in Andrew Ng's
+and CS231n's gradient-check advice), so a single entry that happens to be nearly zero
+does not turn rounding noise into a large error.  :func:`max_rel_error` gives the
+entry-wise maximum when you want to find *which* entry is wrong.
+
+Rule of thumb (CS231n): below ``1e-7`` the analytic gradient is right; ``1e-7 .. 1e-4``
+look closer (fine only near a kink such as ReLU at 0); ``1e-4 .. 1e-2`` suspicious;
+above ``1e-2`` wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from ._validate import as_array, check_positive
 
-__all__ = ["numerical_gradient", "rel_error", "verdict", "check_gradients"]
+__all__ = ["numerical_gradient", "rel_error", "max_rel_error", "verdict", "check_gradients"]
 
 #: (upper bound, verdict) pairs used by :func:`verdict`.
 THRESHOLDS = ((1e-7, "correct"), (1e-4, "look closer"), (1e-2, "suspicious"), (np.inf, "wrong"))
@@ -70,8 +75,17 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     return grad
 
 
+def _pair(a, b, floor):
+    a = as_array("a", a, allow_empty=True)
+    b = as_array("b", b, allow_empty=True)
+    if a.shape != b.shape:
+        raise ValueError(f"b must have the shape of a {a.shape}, got {b.shape}")
+    check_positive("floor", floor)
+    return a, b
+
+
 def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
-    r"""Largest elementwise relative error :math:`|a-b| / \max(|a|+|b|, \tau)`.
+    r"""Relative error of two arrays, :math:`\lVert a-b\rVert_2 / \max(\lVert a\rVert_2+\lVert b\rVert_2, \tau)`.
 
     Parameters
     ----------
@@ -85,11 +99,30 @@ def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     float
         0 for identical arrays; at most 1.
     """
-    a = as_array("a", a, allow_empty=True)
-    b = as_array("b", b, allow_empty=True)
-    if a.shape != b.shape:
-        raise ValueError(f"b must have the shape of a {a.shape}, got {b.shape}")
-    check_positive("floor", floor)
+    a, b = _pair(a, b, floor)
+    if a.size == 0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+
+
+def max_rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
+    r"""Largest entry-wise relative error :math:`\max_i |a_i-b_i| / \max(|a_i|+|b_i|, \tau)`.
+
+    Stricter than :func:`rel_error`: an entry whose true value is nearly zero shows the
+    finite-difference rounding noise as a large relative error.  Use it to locate a
+    wrong entry, not as a pass/fail criterion.
+
+    Parameters
+    ----------
+    a, b : ndarray, the same shape
+    floor : float
+        :math:`\tau > 0`.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    a, b = _pair(a, b, floor)
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))

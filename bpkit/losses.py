@@ -117,9 +117,9 @@ def bce_loss(p: np.ndarray, y: np.ndarray, reduction: str = "mean"
     return _bce_loss(p, y, reduction)
 
 
-def _check_targets(y):
+def _check_targets(y, name="y"):
     if y.min() < 0.0 or y.max() > 1.0:
-        raise ValueError(f"y must hold targets in [0, 1], got values in "
+        raise ValueError(f"{name} must hold targets in [0, 1], got values in "
                          f"[{y.min():.6g}, {y.max():.6g}]")
 
 

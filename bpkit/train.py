@@ -87,7 +87,8 @@ def train_step(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: 
             and (in_unit_interval(Y) if loss != "mse" else all_finite(Y))):
         Y = as_array("Y", Y, 2)
         check_shape("Y", Y, out.shape, "the shape of the network's output")
-        _check_targets(Y)
+        if loss != "mse":
+            _check_targets(Y, "Y")
     value, dout = LOSSES[loss](out, Y, reduction)
     velocity = _sgd_update(params, _mlp_backward(dout, cache), lr, momentum, velocity)
     return value, out, velocity
@@ -170,7 +171,7 @@ def train_mlp(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], *, epochs: int
     check_option("output", output, ACTIVATIONS)
     _check_loss_output(loss, output)
     if loss != "mse":
-        _check_targets(Y)
+        _check_targets(Y, "Y")
     if params is None:
         params = init_mlp(sizes, seed=seed, init=init, bias=bias)
     else:
@@ -182,11 +183,13 @@ def train_mlp(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], *, epochs: int
     accs = np.empty(epochs)
     velocity = None
     float_lr = float(lr)
-    for epoch in range(epochs):
-        losses[epoch], out, velocity = train_step(params, X, Y, float_lr, hidden, output, loss,
-                                                  reduction, momentum, velocity)
-        accs[epoch] = np.mean((to_prob(out) > threshold) == Yb)
-    out, cache = mlp_forward(params, X, hidden, output)
+    # a diverging run raises ValueError from mlp_forward; keep numpy's overflow warnings out of it
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            losses[epoch], out, velocity = train_step(params, X, Y, float_lr, hidden, output, loss,
+                                                      reduction, momentum, velocity)
+            accs[epoch] = np.mean((to_prob(out) > threshold) == Yb)
+        out, cache = mlp_forward(params, X, hidden, output)
     final_loss = LOSSES[loss](out, Y, reduction)[0]
     final_acc = np.mean((to_prob(out) > threshold) == Yb)
     history = {"loss": losses, "accuracy": accs,
