@@ -113,7 +113,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     r"""Logistic function :math:`\sigma(z) = 1/(1 + e^{-z})`, computed as
     :math:`\exp(-\log(1 + e^{-z}))` with ``np.logaddexp`` so that it never overflows
     (finite and warning-free at ``z = ±1e4``).  No input checks; any shape."""
-    t = np.negative(z)
+    t = np.negative(np.asarray(z, dtype=np.float64))
+    if t.ndim == 0:  # scalars: ufuncs return numpy scalars, which cannot take out=
+        return np.exp(-np.logaddexp(0.0, t))
     np.logaddexp(0.0, t, out=t)
     np.negative(t, out=t)
     return np.exp(t, out=t)
@@ -188,7 +190,9 @@ def sigmoid_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a : ndarray, same shape as z, values in [0, 1]
     cache : ndarray
         The *output* ``a``: the derivative is written in terms of it,
-        :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = a(1 - a)`.
+        :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z)) = a(1 - a)`.  It is the same
+        array object as ``a``: modify a copy of ``a``, not ``a`` itself, before calling
+        :func:`sigmoid_backward`.
     """
     return _activation_forward(z, _sigmoid_forward)
 

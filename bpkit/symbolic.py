@@ -14,7 +14,8 @@ from typing import Any, Iterable
 import numpy as np
 import sympy as sp
 
-__all__ = ["sigmoid", "matrix", "derivative_matrix", "evaluate", "equation"]
+__all__ = ["sigmoid", "matrix", "row_vector", "broadcast_rows", "derivative_matrix", "evaluate",
+           "equation"]
 
 
 def sigmoid(x: sp.Expr) -> sp.Expr:
@@ -45,6 +46,57 @@ def matrix(name: str, rows: int, cols: int) -> sp.Matrix:
         if v < 1:
             raise ValueError(f"{arg} must be >= 1, got {v}")
     return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{{{i + 1}{j + 1}}}", real=True))
+
+
+def row_vector(name: str, n: int) -> sp.Matrix:
+    r"""A ``1 x n`` row of real symbols ``name_{j}`` (1-based), e.g. a bias vector.
+
+    A bias has one index, so its symbols read :math:`b_1, b_2, \dots` rather than the
+    :math:`b_{11}, b_{12}, \dots` that :func:`matrix` would give a ``1 x n`` matrix.
+
+    Parameters
+    ----------
+    name : str
+        Base name, e.g. ``"b^{(1)}"`` gives ``b^{(1)}_{1}, b^{(1)}_{2}, ...``.
+    n : int
+        Length, >= 1.
+
+    Returns
+    -------
+    sympy.ImmutableMatrix, shape (1, n)
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return sp.ImmutableMatrix(1, n, lambda i, j: sp.Symbol(f"{name}_{{{j + 1}}}", real=True))
+
+
+def broadcast_rows(v: sp.Matrix, rows: int) -> sp.Matrix:
+    r"""Repeat a ``1 x n`` row ``rows`` times: :math:`\mathbf{1}_{\text{rows}}\, v`.
+
+    This is what numpy's broadcasting does to a bias in ``X @ W + b``; written as the
+    product with a column of ones, SymPy can differentiate through it.
+
+    Parameters
+    ----------
+    v : sympy.Matrix, shape (1, n)
+    rows : int
+        Number of rows of the result (the batch size N), >= 1.
+
+    Returns
+    -------
+    sympy.ImmutableMatrix, shape (rows, n)
+    """
+    if not isinstance(v, sp.MatrixBase) or v.shape[0] != 1:
+        raise ValueError(f"v must be a 1 x n SymPy matrix, got {getattr(v, 'shape', type(v).__name__)}")
+    if isinstance(rows, bool) or not isinstance(rows, int):
+        raise TypeError(f"rows must be an int, got {type(rows).__name__}")
+    if rows < 1:
+        raise ValueError(f"rows must be >= 1, got {rows}")
+    return sp.ImmutableMatrix(sp.ones(rows, 1) * v)
 
 
 def derivative_matrix(expr: sp.Expr, M: sp.Matrix) -> sp.Matrix:

@@ -135,3 +135,9 @@ def test_activation_rejects_bad_input(name):
 def test_integer_and_bool_inputs_are_converted():
     z, _ = layers.dense_forward([[1, 0]], [[1], [2]], [True])
     assert z.dtype == np.float64 and z.tolist() == [[2.0]]
+
+
+def test_sigmoid_accepts_scalars():
+    assert layers.sigmoid(0.0) == 0.5
+    assert layers.sigmoid(-1e4) == 0.0 and layers.sigmoid(1e4) == 1.0
+    np.testing.assert_allclose(layers.sigmoid(np.array(2.0)), 1 / (1 + np.exp(-2.0)))
