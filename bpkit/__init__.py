@@ -11,6 +11,7 @@ losses     mse_loss, bce_loss, bce_logits_loss -> (loss, gradient)
 mlp        init_mlp, mlp_forward, mlp_backward
 optim      sgd_step
 train      train_step, train_mlp, accuracy
+sweep      train_mlp_seeds, xor_seed_sweep (many seeds at once, stacked)
 gradcheck  numerical_gradient, rel_error, check_gradients
 rnn        rnn_step_forward/backward, rnn_forward, rnn_backward (full and truncated
            BPTT), rnn_backward_states, init_rnn, rnn_model_forward/backward,
@@ -19,7 +20,7 @@ datasets   xor, delayed_xor
 symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
 """
 
-from . import datasets, gradcheck, layers, losses, mlp, optim, rnn, train  # noqa: F401
+from . import datasets, gradcheck, layers, losses, mlp, optim, rnn, sweep, train  # noqa: F401
 from .datasets import delayed_xor, xor  # noqa: F401
 from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error  # noqa: F401
 from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, settings
 
 # CI must be reproducible: hypothesis explores the same examples on every run.
 settings.register_profile("bpkit", derandomize=True, deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("bpkit")
-
-#: Relative error below which an analytic gradient counts as correct (float64, central differences).
-GRAD_TOL = 1e-7
-
-
-def rng_for(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
