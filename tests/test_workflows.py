@@ -1,0 +1,111 @@
+"""The site's publishing set-up: GitHub workflows, Binder environment, launch buttons.
+
+These files only run on GitHub and mybinder.org, never in `make test`, so their key
+structure is checked here: a typo would otherwise surface only after a merge.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict:
+    wf = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(wf, dict), f"{name} is not a YAML mapping"
+    # YAML 1.1 reads the key `on` as True
+    wf["on"] = wf.pop(True, wf.get("on"))
+    return wf
+
+
+def steps(job: dict) -> list[dict]:
+    return job.get("steps", [])
+
+
+def uses(job: dict, action: str) -> list[dict]:
+    return [s for s in steps(job) if s.get("uses", "").split("@")[0] == action]
+
+
+def runs(job: dict) -> str:
+    return "\n".join(s.get("run", "") for s in steps(job))
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load("book.yml")
+
+
+def test_book_workflow_tests_every_push_and_pull_request(book):
+    assert "main" in book["on"]["push"]["branches"]
+    assert "pull_request" in book["on"]
+    test = book["jobs"]["test"]
+    assert "make test" in runs(test), "CI must run exactly what developers run"
+    image = test.get("container", "")
+    image = image.get("image", "") if isinstance(image, dict) else image
+    python = [s.get("with", {}).get("python-version") for s in uses(test, "actions/setup-python")]
+    assert re.search(r"python:3\.11\b", image) or "3.11" in python, "Python 3.11"
+    assert uses(test, "actions/checkout")
+
+
+def test_book_workflow_publishes_the_tested_site_from_main_only(book):
+    test, deploy = book["jobs"]["test"], book["jobs"]["deploy"]
+    upload = uses(test, "actions/upload-pages-artifact")
+    assert len(upload) == 1 and upload[0]["uses"].endswith("@v3")
+    assert upload[0]["with"]["path"] == "_build/html"
+    assert "refs/heads/main" in upload[0]["if"] and "push" in upload[0]["if"]
+
+    assert deploy["needs"] == "test" or "test" in deploy["needs"]
+    assert "refs/heads/main" in deploy["if"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    dep = uses(deploy, "actions/deploy-pages")
+    assert len(dep) == 1 and dep[0]["uses"].endswith("@v4")
+    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % dep[0]["id"]
+    assert uses(deploy, "actions/configure-pages")
+    # the pages token is not handed to the job that runs the repository's code
+    assert book["permissions"] == {"contents": "read"}
+
+
+def test_linkcheck_workflow_is_scheduled_and_checks_external_links():
+    wf = load("linkcheck.yml")
+    assert wf["on"]["schedule"] and all("cron" in s for s in wf["on"]["schedule"])
+    assert "workflow_dispatch" in wf["on"]
+    commands = "\n".join(runs(job) for job in wf["jobs"].values())
+    assert "make linkcheck" in commands
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^linkcheck:.*\n(\t.*\n)*\t.*--builder linkcheck", makefile, flags=re.M)
+
+
+def test_external_links_are_checked_only_by_the_linkcheck_workflow(book):
+    for job in book["jobs"].values():
+        assert "linkcheck" not in runs(job)
+
+
+def test_binder_installs_the_pinned_environment_and_bpkit():
+    req = (ROOT / "binder" / "requirements.txt").read_text().split()
+    assert "-r" in req and req[req.index("-r") + 1] == "../requirements.txt"
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post = ROOT / "binder" / "postBuild"
+    assert os.access(post, os.X_OK), "binder/postBuild must be executable"
+    text = post.read_text()
+    assert text.startswith("#!/bin/bash") and "set -e" in text
+    assert re.search(r"pip install .*-e \.", text)
+
+
+def test_launch_buttons_and_repository_buttons():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == "https://github.com/bpkit-book/bpkit"
+    assert config["repository"]["branch"] == "main"
+    launch = config["launch_buttons"]
+    assert launch["colab_url"] == "https://colab.research.google.com"
+    assert launch["binderhub_url"] == "https://mybinder.org"
+    assert launch["notebook_interface"] == "jupyterlab"
+    html = config["html"]
+    assert html["use_repository_button"] and html["use_issues_button"] and html["use_edit_page_button"]
