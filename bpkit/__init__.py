@@ -22,7 +22,7 @@ symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
 
 from . import datasets, gradcheck, layers, losses, mlp, optim, rnn, sweep, train  # noqa: F401
 from .datasets import delayed_xor, xor  # noqa: F401
-from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error  # noqa: F401
+from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error, verdict  # noqa: F401
 from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401
                      sigmoid_backward, sigmoid_forward, tanh_backward, tanh_forward)
 from .losses import bce_logits_loss, bce_loss, mse_loss  # noqa: F401
