@@ -1,7 +1,8 @@
 # bpkit — two commands do everything:
 #   make book   set up .venv (first time) and build the site into _build/html
 #   make test   set up .venv (first time) and run every check (unit tests, strict nbval,
-#               notebook hygiene, the warnings-as-errors book build)
+#               notebook hygiene, the warnings-as-errors book build, then the built site
+#               in headless Chromium and its internal links)
 # Needs only Python 3.10+ and make.
 
 PYTHON ?= python3
@@ -9,8 +10,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# Two pytest workers on two cores: one BLAS thread each, or they oversubscribe the machine.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
-.PHONY: help setup book test unit nbval build-book lab execute bench clean
+.PHONY: help setup book test unit nbval build-book lab execute bench bench-peers clean \
+        grading-setup validate release autograde grades feedback
 
 help:
 	@echo "make book     build the site into _build/html (creates .venv on first use)"
@@ -18,7 +23,16 @@ help:
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter notebook in place, top to bottom, fresh kernel"
 	@echo "make bench    timing scripts in benchmarks/ (not part of make test)"
+	@echo "make site-test  the built site in headless Chromium + its internal links (after make book)"
+	@echo "make linkcheck  check the book's external links (needs the internet)"
+	@echo "make bench-peers  bpkit vs numpy, PyTorch, micrograd -> benchmarks/results/peers.json (own venv)"
 	@echo "make clean    remove _build (keeps .venv)"
+	@echo "Graded assignments (nbgrader; own venv assignments/.venv; see assignments/README.md):"
+	@echo "make validate  check that the instructor notebooks in assignments/source pass their tests"
+	@echo "make release   student versions -> assignments/release/<assignment>/"
+	@echo "make autograde SUBMISSIONS=folder   collect folder/<student>/<notebook>.ipynb, grade all"
+	@echo "make grades    assignments/grades.csv (totals) and grades_tasks.csv (per task)"
+	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed, found " + sys.version.split()[0])'
@@ -38,16 +52,41 @@ book: build-book
 	@echo "Site: $(CURDIR)/_build/html/index.html"
 
 unit: setup
-	$(BIN)/python -m pytest -q -n $(JOBS) tests
+	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/site
 
 nbval: setup
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval chapters \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: setup
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests chapters --nbval \
-	    --nbval-sanitize-with tests/nbval_sanitize.cfg
+test: setup grading-setup
+	BPKIT_GRADING_VENV=$(abspath $(GVENV)) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests chapters --nbval \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/site
 	$(MAKE) --no-print-directory build-book
+	$(MAKE) --no-print-directory site-test
+
+# Debian's Chromium for tests/site/test_browser.py, installed with apt-get when missing and
+# we are root (CI).  Otherwise that test FAILS saying why; BPKIT_SKIP_BROWSER=1 skips it
+# (reported as a skip), BPKIT_CHROMIUM=/path/to/chrome uses another browser.
+.PHONY: browser site-test linkcheck
+browser:
+	@if [ -n "$$BPKIT_CHROMIUM$$BPKIT_SKIP_BROWSER" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	    echo "*** No chromium, and installing it needs root and apt-get:" \
+	         "the browser test will fail (BPKIT_SKIP_BROWSER=1 skips it) ***"; \
+	fi
+
+# The built site (_build/html, from build-book): every page in headless Chromium, and every
+# internal link and anchor resolved offline.  Screenshots go to _build/test-artifacts/.
+site-test: setup browser
+	$(BIN)/python -m pytest tests/site
+
+# External links, with Sphinx's linkcheck builder (needs the internet; not part of `make
+# test`; the weekly .github/workflows/linkcheck.yml runs it).
+linkcheck: setup
+	$(BIN)/jupyter-book build . --builder linkcheck --path-output _build/linkcheck
 
 lab: setup
 	$(BIN)/jupyter lab chapters
@@ -57,6 +96,55 @@ execute: setup
 
 bench: setup
 	$(BIN)/python benchmarks/xor_step.py
+
+# bpkit against its peers, in its own venv (torch, micrograd): benchmarks/README.md
+BENCH_VENV := benchmarks/.venv
+$(BENCH_VENV)/.installed: benchmarks/requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt -e .
+	@touch $@
+
+# PyTorch's "default threads" must be its own default, not the 1 exported above for pytest;
+# peers.py limits numpy's BLAS to one thread itself.
+bench-peers: $(BENCH_VENV)/.installed
+	env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS BENCH_VIA_MAKE=1 $(BENCH_VENV)/bin/python benchmarks/peers.py
+
+# Graded assignments (nbgrader), in their own venv: nbgrader brings its own Jupyter
+# server stack (assignments/README.md).  nbgrader runs in the course folder, where
+# nbgrader_config.py is; COURSE and GVENV can point elsewhere (the tests use a copy).
+GVENV   ?= assignments/.venv
+GSTAMP  := $(GVENV)/.installed
+COURSE  ?= assignments
+NBGRADER = cd $(COURSE) && PATH="$(abspath $(GVENV))/bin:$$PATH" nbgrader
+
+$(GSTAMP): requirements-grading.txt constraints-grading.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nbgrader 0.9 needs Python 3.11+, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(GVENV)
+	$(GVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-grading.txt -e .
+	@touch $(GSTAMP)
+
+grading-setup: $(GSTAMP)
+
+validate: grading-setup
+	$(GVENV)/bin/python assignments/course_tools.py validate $(COURSE)
+
+release: grading-setup
+	$(NBGRADER) generate_assignment '*' --force
+	@echo "Student versions: $(abspath $(COURSE))/release/<assignment>/<assignment>.ipynb"
+
+autograde: grading-setup
+ifdef SUBMISSIONS
+	$(GVENV)/bin/python assignments/course_tools.py collect $(SUBMISSIONS) $(COURSE)
+endif
+	$(NBGRADER) autograde '*' --force
+
+grades: grading-setup
+	$(NBGRADER) export --to grades.csv
+	@echo "Grades: $(abspath $(COURSE))/grades.csv, per task: $(abspath $(COURSE))/grades_tasks.csv"
+
+feedback: grading-setup
+	$(NBGRADER) generate_feedback '*' --force
+	@echo "Feedback: $(abspath $(COURSE))/feedback/<student>/<assignment>/<assignment>.html"
 
 clean:
 	rm -rf _build
