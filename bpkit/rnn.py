@@ -830,8 +830,10 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
     scale : float >= 0 or None
         Spectral radius of the initial ``Wh`` (see :func:`init_rnn`).
     stop_at : float in (0, 1] or None
-        Stop early after the first epoch whose accuracy is ``>= stop_at`` (the history
-        arrays then end at that epoch).
+        Stop early after the first epoch whose updated parameters reach accuracy
+        ``>= stop_at`` on the whole data (checked whenever the epoch's pre-update accuracy
+        reached it), so the returned ``final_accuracy`` is ``>= stop_at``; the history
+        arrays then end at that epoch.
     params : dict, optional
         Start from these parameters (copied) instead of :func:`init_rnn`'s.
 
@@ -940,7 +942,9 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
                 count += 1
             losses[epoch], accs[epoch] = tot_l / tot_w, tot_a / tot_w
             norms[epoch] = tot_n / count
-        if stop_at is not None and accs[epoch] >= stop_at:
+        # the history holds pre-update accuracies; stop only if the *updated* weights
+        # (what is returned) also reach stop_at on the whole data
+        if stop_at is not None and accs[epoch] >= stop_at and evaluate()[1] >= stop_at:
             run = epoch + 1
             break
     final_loss, final_acc = evaluate()

@@ -638,3 +638,12 @@ def test_train_rnn_stop_at_and_params_copy():
     assert len(h["loss"]) < 400 and h["accuracy"][-1] >= 0.99
     for k in start:
         np.testing.assert_array_equal(start[k], keep[k])
+
+
+def test_stop_at_returns_weights_that_reach_it():
+    from bpkit.datasets import delayed_xor
+    from bpkit.rnn import train_rnn
+    X, Y, mask = delayed_xor(64, 12, 2, seed=3)
+    _, h = train_rnn(X, Y, mask, 16, epochs=300, seed=3, stop_at=0.99)
+    assert len(h["accuracy"]) < 300
+    assert h["final_accuracy"] >= 0.99
