@@ -13,6 +13,10 @@ JOBS   ?= 2
 # Two pytest workers on two cores: one BLAS thread each, or they oversubscribe the machine.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
+# Exact versions of every package: constraints.txt (Python 3.11+), or constraints-py310.txt
+# on Python 3.10, where NumPy 2.3+, IPython 9 and others are not available (likewise
+# constraints-grading[-py310].txt).  Expanded only when a venv is (re)made.
+PY310 = $(shell $(PYTHON) -c 'import sys; print("-py310" if sys.version_info < (3, 11) else "")')
 
 .PHONY: help setup book test unit nbval build-book lab execute bench bench-peers clean \
         grading-setup validate release autograde grades feedback
@@ -34,10 +38,11 @@ help:
 	@echo "make grades    assignments/grades.csv (totals) and grades_tasks.csv (per task)"
 	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt constraints-py310.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+	    -c constraints$(PY310).txt -e .
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -117,10 +122,11 @@ GSTAMP  := $(GVENV)/.installed
 COURSE  ?= assignments
 NBGRADER = cd $(COURSE) && PATH="$(abspath $(GVENV))/bin:$$PATH" nbgrader
 
-$(GSTAMP): requirements-grading.txt constraints-grading.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nbgrader 0.9 needs Python 3.11+, found " + sys.version.split()[0])'
+$(GSTAMP): requirements-grading.txt constraints-grading.txt constraints-grading-py310.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nbgrader 0.9 needs Python 3.10+, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(GVENV)
-	$(GVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-grading.txt -e .
+	$(GVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-grading.txt \
+	    -c constraints-grading$(PY310).txt -e .
 	@touch $(GSTAMP)
 
 grading-setup: $(GSTAMP)
