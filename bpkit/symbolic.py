@@ -9,7 +9,7 @@ function on concrete numbers.  The helpers here keep those cells short.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import sympy as sp
