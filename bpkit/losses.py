@@ -43,7 +43,7 @@ def _check_mse(y_pred, y, reduction="mean"):
 
 
 def _check_bce(p, y, reduction="mean"):
-    if fast.loss_ok(p, y, reduction, True) and in_unit_interval(p):   # speed only (bpkit/fast_shortcuts.py)
+    if fast.loss_ok(p, y, reduction, True, probabilities=True):   # speed only (bpkit/fast_shortcuts.py)
         return p, y, reduction
     p, y, reduction = _check_loss("p", p, y, reduction, targets=True)
     if not in_unit_interval(p):
