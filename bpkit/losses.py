@@ -128,7 +128,7 @@ def bce_loss(p: np.ndarray, y: np.ndarray, reduction: str = "mean"
     dp : ndarray, shape (N, K)
     """
     scale = 1.0 / p.shape[0] if reduction == "mean" else 1.0
-    pc = np.clip(p, BCE_EPS, 1.0 - BCE_EPS)     # keep log(pc) and log(1 - pc) finite
+    pc = p.clip(BCE_EPS, 1.0 - BCE_EPS)         # keep log(pc) and log(1 - pc) finite
     loss = -scale * float(np.vdot(y, np.log(pc)) + np.vdot(1.0 - y, np.log(1.0 - pc)))
     dp = (pc - y) / (pc * (1.0 - pc)) * scale
     return loss, dp
