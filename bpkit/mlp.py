@@ -21,8 +21,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import (all_finite, as_array, check_cache, check_option, check_seed, check_shape,
-                        checked)
+from ._validate import all_finite, as_array, check_cache, check_option, check_seed, check_shape, checked
 from . import fast_shortcuts as fast
 from .layers import ACTIVATIONS, dense_backward, dense_forward
 
