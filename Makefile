@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 PY310 = $(shell $(PYTHON) -c 'import sys; print("-py310" if sys.version_info < (3, 11) else "")')
 
 .PHONY: help setup book test unit nbval build-book lab execute bench bench-peers clean \
-        grading-setup validate release autograde grades feedback
+        grading-setup validate release autograde grades feedback summary grade-class-demo
 
 help:
 	@echo "make book     build the site into _build/html (creates .venv on first use)"
@@ -136,13 +136,18 @@ validate: grading-setup
 
 release: grading-setup
 	$(NBGRADER) generate_assignment '*' --force
+	$(GVENV)/bin/python assignments/course_tools.py due-dates $(COURSE)
 	@echo "Student versions: $(abspath $(COURSE))/release/<assignment>/<assignment>.ipynb"
 
+# Grades every hand-in (the judges run GRADE_JOBS at a time), then prints a summary; exit
+# status 0 all graded, 1 some submission not graded, 2 bad SUBMISSIONS folder, 3 the grading
+# environment was changed by a student's code (assignments/README.md, step 4).
+GRADE_JOBS ?= $(JOBS)
 autograde: grading-setup
-ifdef SUBMISSIONS
-	$(GVENV)/bin/python assignments/course_tools.py collect $(SUBMISSIONS) $(COURSE)
-endif
-	$(NBGRADER) autograde '*' --force
+	$(GVENV)/bin/python assignments/course_tools.py autograde $(COURSE) $(SUBMISSIONS) --jobs $(GRADE_JOBS)
+
+summary: grading-setup
+	$(GVENV)/bin/python assignments/course_tools.py summary $(COURSE)
 
 grades: grading-setup
 	$(NBGRADER) export --to grades.csv
