@@ -34,7 +34,9 @@ help:
 	@echo "Graded assignments (nbgrader; own venv assignments/.venv; see assignments/README.md):"
 	@echo "make validate  check that the instructor notebooks in assignments/source pass their tests"
 	@echo "make release   student versions -> assignments/release/<assignment>/"
-	@echo "make autograde SUBMISSIONS=folder   collect folder/<student>/<notebook>.ipynb, grade all"
+	@echo "make autograde SUBMISSIONS=folder   collect folder/<student>/<notebook>.ipynb, grade all, summary"
+	@echo "make summary   the summary of the last autograde again (failures, tampering, late work)"
+	@echo "make grade-class-demo  grade 200 synthetic students in a temporary course and time it"
 	@echo "make grades    assignments/grades.csv (totals) and grades_tasks.csv (per task)"
 	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
@@ -148,6 +150,11 @@ autograde: grading-setup
 
 summary: grading-setup
 	$(GVENV)/bin/python assignments/course_tools.py summary $(COURSE)
+
+# A synthetic class graded end to end in assignments/class_demo/ (not part of make test).
+CLASS_SIZE ?= 200
+grade-class-demo: grading-setup
+	nice $(GVENV)/bin/python assignments/class_demo.py --students $(CLASS_SIZE) --jobs $(GRADE_JOBS)
 
 grades: grading-setup
 	$(NBGRADER) export --to grades.csv

@@ -136,7 +136,7 @@ def collect(submissions: pathlib.Path, course: pathlib.Path) -> int:
     if not submissions.is_dir():
         print(f"collect: {submissions} is not a folder", file=sys.stderr)
         return 1
-    copied, problems = [], []
+    plan, problems = [], []
     for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
         student = student_dir.name
         if not STUDENT_ID.match(student):
@@ -162,6 +162,10 @@ def collect(submissions: pathlib.Path, course: pathlib.Path) -> int:
             except ValueError:
                 problems.append(f"{nb}: hand-in time {stamp!r} is not a date and time")
                 continue
+            plan.append((student, assignment, nb, stamp))
+    copied = []
+    if not problems:  # all or nothing
+        for student, assignment, nb, stamp in plan:
             dest = course / "submitted" / student / assignment / nb.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(nb, dest)
@@ -380,6 +384,8 @@ def main(argv: list[str]) -> int:
     sub.add_parser("summary").add_argument("course")
     args = parser.parse_args(argv)
     course = pathlib.Path(args.course).resolve()
+    # nbgrader calls the alembic tool of this venv
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     # the grader of the course being graded (a copy of the course carries its own)
     sys.path.insert(0, str(course / "grader" if (course / "grader").is_dir() else HERE / "grader"))
     if args.cmd == "validate":

@@ -74,7 +74,7 @@ def grade_file(source_path: str, submitted_path: str, report_path: str, limits: 
         unreadable = None
     job = build_job(source, submitted, limits)
     if unreadable:
-        job["findings"].insert(0, unreadable)
+        job["findings"] = []  # nothing to compare: the hand-in is not a notebook
     if reuse and os.path.exists(report_path):
         try:
             with open(report_path) as fh:
@@ -85,6 +85,8 @@ def grade_file(source_path: str, submitted_path: str, report_path: str, limits: 
             pass
     report = run_judge(job)
     report["tasks"] = job["tasks"]
+    if unreadable:
+        report["notes"].insert(0, unreadable)
     os.makedirs(os.path.dirname(report_path), exist_ok=True)
     tmp = report_path + ".tmp"
     with open(tmp, "w") as fh:

@@ -7,6 +7,8 @@ follows from what it changes:
 solution        every answer right
 untouched       the release as handed out
 zeros           task 1 returns zeros (a wrong answer of the right shape): loses task 1
+sneaky          task 1 answers right on its first call only (the visible test), then zeros:
+                it fails in a hidden test (the feedback must not show that test's code)
 hang            task 2 (or the only task) loops forever
 memory          task 1 allocates until it runs out of memory
 crash           the last task's function kills its process (``os._exit(1)``)
@@ -28,7 +30,7 @@ import json
 from job import LABEL, bound_names, meta, parse, split_hidden, src
 
 #: kind -> (task position it targets, or None)
-KINDS = ("solution", "untouched", "zeros", "hang", "memory", "crash", "segfault", "flood",
+KINDS = ("solution", "untouched", "zeros", "sneaky", "hang", "memory", "crash", "segfault", "flood",
          "tamper_helpers", "tamper_numpy", "tamper_bpkit", "tamper_edit", "tamper_delete",
          "tamper_metadata")
 TAMPER = tuple(k for k in KINDS if k.startswith("tamper_"))
@@ -59,8 +61,12 @@ PRELUDE = {
 }
 
 
-def wrap(fn: str, prelude: str = "", zero: bool = False) -> str:
+def wrap(fn: str, prelude: str = "", zero: bool = False, sneaky: bool = False) -> str:
     body = f"    return {'_zeros(' if zero else ''}_original_{fn}(*args, **kwargs){')' if zero else ''}\n"
+    if sneaky:
+        return (f"\n{ZEROS}\n_original_{fn} = {fn}\n_calls = []\n\n\ndef {fn}(*args, **kwargs):\n"
+                f"    _calls.append(1)\n    out = _original_{fn}(*args, **kwargs)\n"
+                f"    return out if len(_calls) == 1 else _zeros(out)\n")
     return (f"\n{ZEROS if zero else ''}\n_original_{fn} = {fn}\n\n\ndef {fn}(*args, **kwargs):\n"
             f"{prelude}{body}")
 
@@ -100,7 +106,7 @@ def target(kind: str, source: dict) -> tuple[int, str, str] | None:
         return ts[1] if len(ts) > 1 else ts[0]
     if kind in ("crash", "segfault"):
         return ts[-1]
-    if kind in ("zeros", "memory", "flood") or kind.startswith("tamper_"):
+    if kind in ("zeros", "sneaky", "memory", "flood") or kind.startswith("tamper_"):
         return ts[0]
     return None
 
@@ -154,7 +160,7 @@ def variants(source: dict, release: dict) -> dict[str, dict]:
         number, fn, cell_id = target(kind, source)
         cell = _cells(nb)[cell_id]
         zero = kind == "zeros" or kind.startswith("tamper_")
-        extra = wrap(fn, PRELUDE.get(kind, ""), zero=zero)
+        extra = wrap(fn, PRELUDE.get(kind, ""), zero=zero, sneaky=kind == "sneaky")
         test = _cells(nb)["test_" + cell_id]
         if kind == "tamper_helpers":
             extra += "\n\n" + "\n".join(f"def {n}(*args, **kwargs):\n    return 0.0\n" for n in helper_names(source))
