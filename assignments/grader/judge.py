@@ -208,6 +208,29 @@ for _name in ("neg", "pos", "abs", "invert"):
     setattr(RemoteObject, f"__{_name}__", (lambda n: lambda self: self._op(n, self))(_name))
 
 
+_SANDBOX = None
+
+
+def sandbox_prefix() -> list[str]:
+    """``unshare`` into a new PID namespace, where the system allows it (root, or unprivileged
+    user namespaces): every process the student's code starts then dies with the worker, and
+    none of them can see or signal a process outside (the grader, other students' workers)."""
+    global _SANDBOX
+    if _SANDBOX is None:
+        _SANDBOX = []
+        if os.environ.get("BPKIT_GRADER_NO_PIDNS") != "1" and shutil.which("unshare"):
+            for prefix in (["unshare", "--pid", "--fork", "--kill-child"],
+                           ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"]):
+                try:
+                    ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=20).returncode == 0
+                except (OSError, subprocess.TimeoutExpired):
+                    ok = False
+                if ok:
+                    _SANDBOX = prefix
+                    break
+    return _SANDBOX
+
+
 def _limits(memory_mb):
     def apply():
         limit = int(memory_mb) * 2**20
@@ -242,7 +265,7 @@ class Judge:
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", MPLBACKEND="Agg")
         env["BPKIT_REPLY_FD"] = str(w)
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "worker.py")], stdin=subprocess.PIPE,
+            [*sandbox_prefix(), sys.executable, os.path.join(HERE, "worker.py")], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,), cwd=self.tmp, env=env,
             preexec_fn=_limits(self.limits["memory_mb"]), start_new_session=True)
         os.close(w)
@@ -463,7 +486,7 @@ class Judge:
                                  "points": cell["points"]}
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return {"version": VERSION, "key": self.job.get("key"), "tests": tests,
+        return {"version": VERSION, "key": self.job.get("key"), "tests": tests, "pid_namespace": bool(sandbox_prefix()),
                 "student_cells": self.cell_outputs, "tamper": list(self.job.get("findings", [])) + self.tamper,
                 "notes": self.notes, "restarts": max(self.restarts, 0), "seconds": round(time.monotonic() - start, 3)}
 
