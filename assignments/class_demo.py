@@ -17,6 +17,7 @@ import os
 import pathlib
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,7 @@ def main(argv):
     print(f"class-demo: {len(kinds)} students, {notebooks} notebooks, {args.jobs} judges at a time, "
           f"in {course}", flush=True)
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(HERE / "course_tools.py"), "autograde", str(course), str(inbox),
                            "--jobs", str(args.jobs)], env=env, text=True, capture_output=True)
@@ -85,11 +87,17 @@ def main(argv):
         "students": len(kinds), "notebooks": notebooks, "jobs": args.jobs, "exit_status": proc.returncode,
         "wall_seconds": round(wall, 1), "seconds_per_notebook": round(wall / notebooks, 3),
         "judge_seconds_total": round(judged, 1), "cpus": os.cpu_count(),
+        "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": platform.platform(), "python": platform.python_version(),
         "mix": {k: kinds.count(k) for k in sorted(set(kinds))},
     }
-    for line in (proc.stdout + proc.stderr).splitlines():
+    out = proc.stdout + proc.stderr
+    phases = re.search(r"(\d+)/\1 judged \((\d+) s\)", out), re.search(r"recorded the scores \((\d+) s", out)
+    timing["judging_seconds"] = int(phases[0].group(2)) if phases[0] else None
+    timing["nbgrader_seconds"] = int(phases[1].group(1)) if phases[1] else None
+    for line in out.splitlines():
         if line.startswith(("autograde:", "Not graded", "Tampering", "Late", "Failed")):
             print(line)
     (course / "timing.json").write_text(json.dumps(timing, indent=1) + "\n")
