@@ -19,15 +19,17 @@
     accepted too.  The hand-in time is, in this order: ``timestamp.txt`` in the assignment's
     folder, ``timestamp.txt`` in the student's folder, or the notebook file's modification
     time (keep it when you copy or unzip: ``cp -p``, ``unzip``, ``rsync -t``).  An earlier
-    hand-in of the same student and assignment is replaced.
+    hand-in of the same student and assignment is replaced.  If any notebook has a problem
+    (unknown name, bad student id, unreadable time), nothing is copied.
 
 ``python course_tools.py due-dates COURSE``
     Write the due dates of ``c.LatePolicy.due_dates`` (nbgrader_config.py) into the gradebook.
 
 ``python course_tools.py autograde COURSE [SUBMISSIONS] [--jobs N]``
     collect (if SUBMISSIONS is given), due dates, then grade every submitted notebook: the
-    judges run N at a time (default: the number of CPUs), then ``nbgrader autograde`` records
-    their scores, then the summary.  Exit status: 0 every submission was graded (wrong
+    judges run N at a time (default: the number of CPUs) and write their reports to
+    ``grading_reports/``, then ``nbgrader autograde`` records their scores (its
+    ``SecureExecute`` step reads the reports), then the summary.  Exit status: 0 every submission was graded (wrong
     answers, failed tasks and tampering included: see the summary); 1 some submission could
     not be graded (listed); 2 nothing was graded (the SUBMISSIONS folder has problems); 3 the
     grading environment (bpkit, numpy, the course's sources, the gradebook or other
@@ -247,8 +249,9 @@ def autograde(course: pathlib.Path, submissions: pathlib.Path | None, jobs: int)
     due_dates(course)
     limits = limits_of(load_config(course))
     work = submitted_notebooks(course)
-    before = fingerprint(course)
     reports_dir = course / "grading_reports"
+    shutil.rmtree(reports_dir, ignore_errors=True)  # every run judges every hand-in afresh
+    before = fingerprint(course)
     errors = {}
     print(f"autograde: judging {len(work)} notebooks, {jobs} at a time ...", flush=True)
 

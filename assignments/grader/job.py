@@ -13,11 +13,17 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import re
 
 LABEL = re.compile(r"BEGIN SOLUTION\s*\(\s*Task\s+(\d+)\s*:\s*implement\s+([A-Za-z_]\w*)\s*\)")
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 NB_KEYS = ("grade", "solution", "locked", "points", "task")
+
+#: The grader's own code: a report made by another version of it is not reused.
+GRADER_DIGEST = hashlib.sha256(b"".join(
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f), "rb").read()
+    for f in ("judge.py", "worker.py", "protocol.py", "job.py"))).hexdigest()[:16]
 
 #: Calls and names that student code has no business with; each use is listed for the instructor.
 SUSPICIOUS = {"setattr", "delattr", "globals", "vars", "__builtins__", "builtins", "__import__",
@@ -221,7 +227,7 @@ def build_job(source: dict, submitted: dict, limits: dict | None = None) -> dict
         findings.extend(static_findings(cell["label"], cell["code"], protected, imported))
     job = {"trusted": trusted, "tests": tests, "student": student, "tasks": tasks,
            "proxied": sorted(set(proxied)), "findings": list(dict.fromkeys(findings)),
-           "limits": limits or {}}
+           "limits": limits or {}, "grader": GRADER_DIGEST}
     job["key"] = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()
     return job
 

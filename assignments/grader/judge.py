@@ -409,7 +409,11 @@ class Judge:
         kwargs = kwargs or {}
         for attempt in (1, 2):
             if not self.alive():
-                self.start()
+                try:
+                    self.start()
+                except (ChannelTimeout, ChannelClosed, ProtocolError, RuntimeError, OSError) as exc:
+                    self.kill()
+                    raise DeadKernelError(f"the process for your code could not be started: {exc}") from None
             payload = {"kind": kind, "target": self.codec.encode(target) if target is not None else None,
                        "name": name, "args": self.codec.encode(list(args)), "kwargs": self.codec.encode(kwargs),
                        "subs": self.substitutions() if kind == "call" else {}}
