@@ -14,6 +14,7 @@ import ast
 import hashlib
 import json
 import os
+import pathlib
 import re
 
 LABEL = re.compile(r"BEGIN SOLUTION\s*\(\s*Task\s+(\d+)\s*:\s*implement\s+([A-Za-z_]\w*)\s*\)")
@@ -22,7 +23,7 @@ NB_KEYS = ("grade", "solution", "locked", "points", "task")
 
 #: The grader's own code: a report made by another version of it is not reused.
 GRADER_DIGEST = hashlib.sha256(b"".join(
-    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f), "rb").read()
+    pathlib.Path(os.path.dirname(os.path.abspath(__file__)), f).read_bytes()
     for f in ("judge.py", "worker.py", "protocol.py", "job.py"))).hexdigest()[:16]
 
 #: Calls and names that student code has no business with; each use is listed for the instructor.

@@ -48,7 +48,7 @@ def _zeros(value):
         return type(value)(_zeros(v) for v in value)
     if isinstance(value, dict):
         return {k: _zeros(v) for k, v in value.items()}
-    return value
+    return value if isinstance(value, (int, str, type(None))) else None  # an object: nothing
 '''
 
 PRELUDE = {
