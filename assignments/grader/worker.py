@@ -23,7 +23,7 @@ import traceback
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Channel, Codec, ProtocolError, is_namedtuple  # noqa: E402
+from protocol import Channel, Codec, ProtocolError  # noqa: E402
 
 import numpy as np  # noqa: E402
 
