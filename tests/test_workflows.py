@@ -57,7 +57,7 @@ def test_book_workflow_tests_every_push_and_pull_request(book):
 def test_book_workflow_publishes_the_tested_site_from_main_only(book):
     test, deploy = book["jobs"]["test"], book["jobs"]["deploy"]
     upload = uses(test, "actions/upload-pages-artifact")
-    assert len(upload) == 1 and upload[0]["uses"].endswith("@v3")
+    assert len(upload) == 1
     assert upload[0]["with"]["path"] == "_build/html"
     assert "refs/heads/main" in upload[0]["if"] and "push" in upload[0]["if"]
 
@@ -66,7 +66,7 @@ def test_book_workflow_publishes_the_tested_site_from_main_only(book):
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     dep = uses(deploy, "actions/deploy-pages")
-    assert len(dep) == 1 and dep[0]["uses"].endswith("@v4")
+    assert len(dep) == 1
     assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % dep[0]["id"]
     assert uses(deploy, "actions/configure-pages")
     # the pages token is not handed to the job that runs the repository's code
@@ -88,9 +88,51 @@ def test_external_links_are_checked_only_by_the_linkcheck_workflow(book):
         assert "linkcheck" not in runs(job)
 
 
-def test_binder_installs_the_pinned_environment_and_bpkit():
-    req = (ROOT / "binder" / "requirements.txt").read_text().split()
-    assert "-r" in req and req[req.index("-r") + 1] == "../requirements.txt"
+# Which actions the workflows may use, and nothing else (a new one is a conscious choice).
+# Their versions are NOT checked here: Dependabot (.github/dependabot.yml) proposes new
+# majors, and a test pinning a major would fail every such update.
+KNOWN_ACTIONS = {"actions/checkout", "actions/upload-artifact", "actions/upload-pages-artifact",
+                 "actions/configure-pages", "actions/deploy-pages", "actions/setup-python"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.yml")))
+def test_workflows_use_known_actions_each_pinned_to_a_version(name):
+    wf = load(name)
+    for job_name, job in wf["jobs"].items():
+        for step in steps(job):
+            if "uses" not in step:
+                continue
+            action, _, ref = step["uses"].partition("@")
+            assert action in KNOWN_ACTIONS, f"{name}: job {job_name} uses an unexpected action {action}"
+            # a major tag (v6), a full version (v6.0.2) or a commit SHA; never a branch like main
+            assert re.fullmatch(r"v\d+(\.\d+){0,2}|[0-9a-f]{40}", ref), (
+                f"{name}: {step['uses']} must name a release tag or a commit, not {ref!r}")
+
+
+def test_dependabot_updates_the_actions_weekly():
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    actions = [u for u in config["updates"] if u["package-ecosystem"] == "github-actions"]
+    assert len(actions) == 1 and actions[0]["directory"] == "/"
+    assert actions[0]["schedule"]["interval"] in ("daily", "weekly")
+
+
+def test_readme_documents_the_pages_setting_and_the_disabled_schedule():
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"Source.{0,40}GitHub Actions", readme), "README: the one-time Pages setting"
+    assert "60 days" in readme and "Enable workflow" in readme, "README: the link check's 60-day disable"
+
+
+def test_binder_installs_a_slim_pinned_environment_and_bpkit():
+    """Binder gets what the notebooks import plus JupyterLab, not the book/test toolchain."""
+    lines = [ln.split("#")[0].strip() for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()]
+    lines = [ln for ln in lines if ln]
+    assert "-c ../constraints.txt" in lines, "Binder uses the same exact versions as make (Python 3.11)"
+    names = {re.split(r"[=<>;\[ ]", ln)[0].lower() for ln in lines if not ln.startswith("-")}
+    assert {"numpy", "sympy", "matplotlib", "jupyterlab"} <= names
+    for heavy in ("jupyter-book", "pytest", "playwright", "nbval", "hypothesis", "sphinx-exercise"):
+        assert heavy not in names, f"binder/requirements.txt should not install {heavy}"
+    assert not any(ln.startswith("-r") for ln in lines), "Binder must not pull the whole requirements.txt"
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     post = ROOT / "binder" / "postBuild"
     assert os.access(post, os.X_OK), "binder/postBuild must be executable"
