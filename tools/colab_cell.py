@@ -36,7 +36,7 @@ TEMPLATE = '''\
 # Opened alone (e.g. on Colab)? Install bpkit {tag}{what}.
 # Written by tools/colab_cell.py: change the template there, not here.
 try:
-    import {modules}  # noqa: F401
+{imports}
 except ImportError:
     %pip install --quiet {requirements}'''
 
@@ -97,7 +97,7 @@ def render(nb: dict) -> str:
     extra = f"[{','.join(extras)}]" if extras else ""
     requirements = [f'"{DISTRIBUTION}{extra} @ git+{REPOSITORY}@{ref}"'] + [f'"{p}"' for p in packages]
     return TEMPLATE.format(tag=ref, what=(" " + " ".join(what)) if what else "",
-                           modules=", ".join(checks), requirements=" ".join(requirements))
+                           imports="\n".join(f"    import {m}  # noqa: F401" for m in checks), requirements=" ".join(requirements))
 
 
 def as_source(text: str) -> list[str]:
