@@ -6,6 +6,7 @@ structure is checked here: a typo would otherwise surface only after a merge.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -151,3 +152,78 @@ def test_launch_buttons_and_repository_buttons():
     assert launch["notebook_interface"] == "jupyterlab"
     html = config["html"]
     assert html["use_repository_button"] and html["use_issues_button"] and html["use_edit_page_button"]
+
+
+# ----------------------------------------------------------------------------- packaging
+def _pyproject() -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_licences_and_pep639_metadata():
+    project = _pyproject()["project"]
+    assert project["license"] == "MIT", "PEP 639: an SPDX expression, not a table"
+    assert project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    content = (ROOT / "LICENSE-CONTENT").read_text()
+    assert "Creative Commons Attribution 4.0 International Public License" in content
+    assert "Section 8" in content, "the full CC BY 4.0 text"
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", [])), \
+        "PEP 639: no licence classifiers beside `license`"
+    # the licence fields need setuptools 77+; an upper bound keeps a future major from
+    # breaking make setup, Binder and Colab at once
+    requires = _pyproject()["build-system"]["requires"]
+    setuptools = [r for r in requires if r.startswith("setuptools")]
+    assert len(setuptools) == 1 and re.fullmatch(r"setuptools>=77\.0\.3,<\d+", setuptools[0].replace(" ", ""))
+
+
+def test_one_version_in_one_place():
+    pyproject = _pyproject()
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "bpkit.__version__"}
+    init = (ROOT / "bpkit" / "__init__.py").read_text()
+    assert len(re.findall(r"^__version__ = \"\d+\.\d+\.\d+\"$", init, flags=re.M)) == 1
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert "version" not in citation, "CITATION.cff must not repeat the version"
+
+
+def test_distribution_name_typed_package_and_citation():
+    project = _pyproject()["project"]
+    assert project["name"] == "bpkit-book", "`bpkit` on PyPI is an unrelated project"
+    assert (ROOT / "bpkit" / "py.typed").exists()
+    assert "py.typed" in _pyproject()["tool"]["setuptools"]["package-data"]["bpkit"]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["title"] and citation["authors"] and citation["message"]
+    assert set(citation["license"]) == {"MIT", "CC-BY-4.0"}
+
+
+def test_site_footer_states_both_licences():
+    footer = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["extra_footer"]
+    assert "creativecommons.org/licenses/by/4.0" in footer and "CC BY 4.0" in footer
+    assert "LICENSE" in footer and "MIT" in footer
+
+
+def test_ruff_is_pinned_once_and_run_by_make_test_and_pre_commit():
+    pins = re.findall(r"^ruff==(\S+)", (ROOT / "requirements.txt").read_text(), flags=re.M)
+    assert len(pins) == 1
+    for constraints in ("constraints.txt", "constraints-py310.txt"):
+        assert f"ruff=={pins[0]}" in (ROOT / constraints).read_text().split()
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+    ruff = [r for r in hooks if r["repo"].endswith("/ruff-pre-commit")]
+    assert len(ruff) == 1 and ruff[0]["rev"] == f"v{pins[0]}", "pre-commit's ruff = requirements.txt's"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test:.*\bruff\b", makefile, flags=re.M)
+    assert re.search(r"^ruff:.*\n\t.*ruff check bpkit tests tools chapters", makefile, flags=re.M)
+    assert "*.ipynb" in _pyproject()["tool"]["ruff"]["extend-include"]
+
+
+def test_axe_core_is_locked():
+    lock = json.loads((ROOT / "tests" / "site" / "package-lock.json").read_text())
+    axe = lock["packages"]["node_modules/axe-core"]
+    package = json.loads((ROOT / "tests" / "site" / "package.json").read_text())
+    assert package["dependencies"]["axe-core"] == axe["version"], "an exact version, as locked"
+    assert axe["integrity"].startswith("sha512-")
