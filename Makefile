@@ -40,18 +40,25 @@ help:
 	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
 # Installing: uv (from PyPI, pinned below) resolves and installs the pinned tree several
-# times faster than pip, which is most of a fresh clone's `make test`.  The venv is made
-# with the standard library's venv module; uv is pip-installed into it and then installs
-# everything else.  Where uv cannot be had, or with BPKIT_PIP=1, plain pip does the same job
-# (same requirements, same constraints, same result, just slower).
+# times faster than pip.  The first venv is made with the standard library's venv module
+# (its ensurepip step alone takes longer than uv's whole install) and uv is pip-installed
+# into it; a second venv is made by that uv (`uv venv --seed`: the same Python, with pip).
+# Where uv cannot be had, or with BPKIT_PIP=1, plain pip does the same job (same
+# requirements, same constraints, same result, just slower).
 UV_VERSION ?= 0.13.8
-export UV_LINK_MODE ?= copy
-# $(call venv_install,VENV,PIP-ARGUMENTS)
+export UV_PYTHON_DOWNLOADS ?= never
+# $(call venv_install,VENV,PIP-ARGUMENTS[,UV-OF-ANOTHER-VENV])
 define venv_install
-	$(PYTHON) -m venv $(1)
-	@if [ -z "$$BPKIT_PIP" ] && $(1)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	@if [ -z "$$BPKIT_PIP" ] && [ -n "$(3)" ] && [ -x "$(3)" ] && "$(3)" --version >/dev/null 2>&1; then \
+	    echo "$(1): made and installed with $(3)"; \
+	    "$(3)" venv --quiet --seed --python "$$(command -v $(PYTHON))" $(1) \
+	    && { "$(3)" pip install --quiet --python $(1)/bin/python $(2) \
+	         || { echo "$(1): uv failed, installing with pip instead"; \
+	              $(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2); }; }; \
+	elif $(PYTHON) -m venv $(1) && [ -z "$$BPKIT_PIP" ] \
+	     && $(1)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
 	    echo "$(1): installing with uv $(UV_VERSION)"; \
-	    $(1)/bin/python -m uv pip install --quiet --python $(1)/bin/python $(2) \
+	    $(1)/bin/uv pip install --quiet --python $(1)/bin/python $(2) \
 	    || { echo "$(1): uv failed, installing with pip instead"; \
 	         $(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2); }; \
 	else \
@@ -164,7 +171,7 @@ NBGRADER = cd $(COURSE) && PATH="$(abspath $(GVENV))/bin:$$PATH" nbgrader
 
 $(GSTAMP): requirements-grading.txt constraints-grading.txt constraints-grading-py310.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nbgrader 0.9 needs Python 3.10+, found " + sys.version.split()[0])'
-	$(call venv_install,$(GVENV),-r requirements-grading.txt -c constraints-grading$(PY310).txt -e .)
+	$(call venv_install,$(GVENV),-r requirements-grading.txt -c constraints-grading$(PY310).txt -e .,$(abspath $(BIN))/uv)
 	@touch $(GSTAMP)
 
 grading-setup: $(GSTAMP)
