@@ -374,6 +374,10 @@ def test_api_page_documents_every_public_function(site, visit):
         dt = v.page.locator(f"dt[id='{target}']")
         assert dt.is_visible(), f"{target} is not shown on the API page"
         assert target.rsplit(".", 1)[1] in dt.inner_text()
+    # sphinx.ext.viewcode: every documented function links to its source, and back
+    no_source = v.page.evaluate("""() => Array.from(document.querySelectorAll('dl.py.function > dt[id]'))
+        .filter(d => !d.querySelector('a[href*="_modules/"] .viewcode-link')).map(d => d.id)""")
+    assert not no_source, f"functions without a [source] link on the API page: {no_source}"
 
 
 def test_api_page_covers_every_module(site):
