@@ -1,8 +1,8 @@
 # bpkit — two commands do everything:
 #   make book   set up .venv (first time) and build the site into _build/html
-#   make test   set up .venv (first time) and run every check (unit tests, strict nbval,
-#               notebook hygiene, the warnings-as-errors book build, then the built site
-#               in headless Chromium and its internal links)
+#   make test   set up .venv (first time) and run every check (ruff, unit tests, strict
+#               nbval, notebook hygiene, the warnings-as-errors book build, then the built
+#               site in headless Chromium with axe-core, and its internal links)
 # Needs only Python 3.10+ and make.
 
 PYTHON ?= python3
@@ -23,7 +23,8 @@ PY310 = $(shell $(PYTHON) -c 'import sys; print("-py310" if sys.version_info < (
 
 help:
 	@echo "make book     build the site into _build/html (creates .venv on first use)"
-	@echo "make test     every check: unit tests, strict nbval, hygiene, book build with -W"
+	@echo "make test     every check: ruff, unit tests, strict nbval, hygiene, book build with -W, site in a browser (axe)"
+	@echo "make ruff     lint bpkit, tests, tools and the chapters' code cells"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-run every chapter notebook in place, top to bottom, fresh kernel"
 	@echo "make bench    timing scripts in benchmarks/ (not part of make test)"
@@ -40,11 +41,37 @@ help:
 	@echo "make grades    assignments/grades.csv (totals) and grades_tasks.csv (per task)"
 	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
+# Installing: uv (from PyPI, pinned below) resolves and installs the pinned tree several
+# times faster than pip.  The first venv is made with the standard library's venv module
+# (its ensurepip step alone takes longer than uv's whole install) and uv is pip-installed
+# into it; a second venv is made by that uv (`uv venv --seed`: the same Python, with pip).
+# Where uv cannot be had, or with BPKIT_PIP=1, plain pip does the same job (same
+# requirements, same constraints, same result, just slower).
+UV_VERSION ?= 0.13.8
+export UV_PYTHON_DOWNLOADS ?= never
+# $(call venv_install,VENV,PIP-ARGUMENTS[,UV-OF-ANOTHER-VENV])
+define venv_install
+	@if [ -z "$$BPKIT_PIP" ] && [ -n "$(3)" ] && [ -x "$(3)" ] && "$(3)" --version >/dev/null 2>&1; then \
+	    echo "$(1): made and installed with $(3)"; \
+	    "$(3)" venv --quiet --seed --python "$$(command -v $(PYTHON))" $(1) \
+	    && { "$(3)" pip install --quiet --python $(1)/bin/python $(2) \
+	         || { echo "$(1): uv failed, installing with pip instead"; \
+	              $(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2); }; }; \
+	elif $(PYTHON) -m venv $(1) && [ -z "$$BPKIT_PIP" ] \
+	     && $(1)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; then \
+	    echo "$(1): installing with uv $(UV_VERSION)"; \
+	    $(1)/bin/uv pip install --quiet --python $(1)/bin/python $(2) \
+	    || { echo "$(1): uv failed, installing with pip instead"; \
+	         $(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2); }; \
+	else \
+	    echo "$(1): installing with pip"; \
+	    $(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2); \
+	fi
+endef
+
 $(STAMP): requirements.txt constraints.txt constraints-py310.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
-	    -c constraints$(PY310).txt -e .
+	$(call venv_install,$(VENV),-r requirements.txt -c constraints$(PY310).txt -e .)
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -65,16 +92,21 @@ nbval: setup
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval chapters \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: setup grading-setup
+test: setup grading-setup ruff
 	BPKIT_GRADING_VENV=$(abspath $(GVENV)) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests chapters --nbval \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/site
 	$(MAKE) --no-print-directory build-book
 	$(MAKE) --no-print-directory site-test
 
+# Lint: bpkit, the tests, the tools and the chapters' code cells, with pyproject.toml's
+# rules (.pre-commit-config.yaml runs the same on every commit, if you install it).
+ruff: setup
+	$(BIN)/ruff check bpkit tests tools chapters
+
 # Debian's Chromium for tests/site/test_browser.py, installed with apt-get when missing and
 # we are root (CI).  Otherwise that test FAILS saying why; BPKIT_SKIP_BROWSER=1 skips it
 # (reported as a skip), BPKIT_CHROMIUM=/path/to/chrome uses another browser.
-.PHONY: browser site-test linkcheck
+.PHONY: browser site-test linkcheck ruff axe
 browser:
 	@if [ -n "$$BPKIT_CHROMIUM$$BPKIT_SKIP_BROWSER" ] || command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -87,8 +119,23 @@ browser:
 
 # The built site (_build/html, from build-book): every page in headless Chromium, and every
 # internal link and anchor resolved offline.  Screenshots go to _build/test-artifacts/.
-site-test: setup browser
+site-test: setup browser axe
 	$(BIN)/python -m pytest tests/site
+
+# axe-core for the browser test: the npm package pinned in tests/site/package-lock.json,
+# installed (npm ci, integrity-checked) into tests/site/node_modules, which the test injects
+# into each page from that file.  Needs npm: installed with apt-get when missing and we are
+# root (CI), like chromium; otherwise the browser test FAILS saying so.
+AXE := tests/site/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/site/package.json tests/site/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's npm for axe-core"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm ci --prefix tests/site --no-audit --no-fund --ignore-scripts --loglevel=error && touch $(AXE); \
+	else echo "*** No npm: axe-core cannot be installed, the browser test will fail ***"; fi
 
 # External links, with Sphinx's linkcheck builder (needs the internet; not part of `make
 # test`; the weekly .github/workflows/linkcheck.yml runs it).
@@ -126,9 +173,7 @@ NBGRADER = cd $(COURSE) && PATH="$(abspath $(GVENV))/bin:$$PATH" nbgrader
 
 $(GSTAMP): requirements-grading.txt constraints-grading.txt constraints-grading-py310.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nbgrader 0.9 needs Python 3.10+, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(GVENV)
-	$(GVENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-grading.txt \
-	    -c constraints-grading$(PY310).txt -e .
+	$(call venv_install,$(GVENV),-r requirements-grading.txt -c constraints-grading$(PY310).txt -e .,$(abspath $(BIN))/uv)
 	@touch $(GSTAMP)
 
 grading-setup: $(GSTAMP)
@@ -165,4 +210,4 @@ feedback: grading-setup
 	@echo "Feedback: $(abspath $(COURSE))/feedback/<student>/<assignment>/<assignment>.html"
 
 clean:
-	rm -rf _build
+	rm -rf _build tests/site/node_modules

@@ -7,6 +7,7 @@ to bottom in one fresh kernel, with no errors or warnings in its outputs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pathlib
 import re
@@ -64,3 +65,52 @@ def test_notebook_checks_against_bpkit(path):
     nb = json.loads(path.read_text())
     src = "\n".join("".join(c["source"]) for c in code_cells(nb))
     assert "import bpkit" in src or "from bpkit" in src, f"{path.name} does not use bpkit"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_execution_timestamps(path):
+    """`make execute` stores none, so re-running an unchanged chapter changes nothing."""
+    nb = json.loads(path.read_text())
+    stamped = [i for i, c in enumerate(nb["cells"]) if "execution" in c.get("metadata", {})]
+    assert not stamped, f"{path.name}: cells {stamped} carry execution timestamps (use `make execute`)"
+
+
+def _colab_cell():
+    spec = importlib.util.spec_from_file_location("colab_cell", ROOT / "tools" / "colab_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_is_the_colab_install_cell(path):
+    """Pinned to the release of bpkit.__version__, with the extras the chapter imports, hidden
+    on the site, silent where bpkit is importable: exactly what tools/colab_cell.py writes."""
+    problems = _colab_cell().problems(path)
+    assert not problems, "\n".join(problems) + "\n(fix: python tools/colab_cell.py)"
+
+
+def image_outputs(nb):
+    """(cell index, cell) for every code cell with an image among its outputs."""
+    return [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+            and any(k.startswith("image/") for o in c.get("outputs", []) for k in o.get("data", {}))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(path):
+    """Screen readers read a figure's alt text; without it myst-nb writes the image's hashed
+    file name.  Each cell with an image output carries, in its metadata,
+    {"mystnb": {"image": {"alt": "A line plot of ... showing that ..."}}}: a sentence that
+    says what the figure shows, and one figure per cell (the alt text is per cell)."""
+    nb = json.loads(path.read_text())
+    problems = []
+    for i, cell in image_outputs(nb):
+        n_images = sum(any(k.startswith("image/") for k in o.get("data", {})) for o in cell["outputs"])
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+        if not isinstance(alt, str) or len(alt.split()) < 6:
+            problems.append(f"cell {i}: no alt text (or under six words): {alt!r}")
+        elif re.search(r"\.(png|svg|jpe?g)\b|^(figure|plot|image)\.?$", alt, flags=re.I):
+            problems.append(f"cell {i}: alt text names a file, not what the figure shows: {alt!r}")
+        if n_images > 1:
+            problems.append(f"cell {i}: {n_images} figures in one cell (one figure per cell, one alt text each)")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)

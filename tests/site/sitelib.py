@@ -9,6 +9,9 @@ import shutil
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SITE = pathlib.Path(os.environ.get("BPKIT_SITE_DIR") or ROOT / "_build" / "html").resolve()
 ARTIFACTS = SITE.parent / "test-artifacts"  # _build/test-artifacts (gitignored)
+# axe-core, from npm (tests/site/package.json + package-lock.json; `make axe` runs npm ci)
+AXE_JS = pathlib.Path(os.environ.get("BPKIT_AXE_JS")
+                      or pathlib.Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js")
 
 # Folders of the built site that hold assets, not pages.
 ASSET_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "_panels_static"}

@@ -11,8 +11,12 @@ The site (``_build/html``) is served on 127.0.0.1 from a thread; headless Chromi
 * have its math rendered: if it has math, MathJax was loaded from the site itself, every
   math element holds an ``mjx-container``, there is no MathJax error, and no raw TeX
   (``$$``, ``\\[``, ``\\(``, ``\\begin{``, ``$...\\cmd...$``) is left in the visible text;
-* have working exercise solutions: each dropdown solution starts hidden and becomes
-  visible when its toggle is clicked.
+* have working exercise solutions: each dropdown solution starts hidden, opens from the
+  keyboard (Tab to its toggle, Enter), closes again with Space, and opens with a click;
+* pass axe-core (the npm package, pinned in tests/site/package-lock.json, installed by
+  ``make axe`` into tests/site/node_modules and injected from that file: no CDN) with no
+  violation of impact "serious" or "critical".  Every violation, of any impact, is written
+  to ``_build/test-artifacts/axe.json`` and summed up at the end of the run.
 
 Site-wide: the API page documents every public function of every module it includes, at
 least one page has a dropdown solution (so that check cannot pass vacuously), and
@@ -28,6 +32,7 @@ import functools
 import http.server
 import importlib
 import inspect
+import json
 import os
 import posixpath
 import re
@@ -36,9 +41,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sitelib import ARTIFACTS, ROOT, SITE, find_chromium, site_pages
+from sitelib import ARTIFACTS, AXE_JS, ROOT, SITE, find_chromium, site_pages
 
-PAGES = site_pages()
+# Every page, except that of sphinx.ext.viewcode's source pages (_modules/, one per bpkit
+# module, all made from the same template) only the index and the first module are opened:
+# each page costs seconds in the browser.  test_links.py still checks all of them.
+_SOURCE_PAGES = [p for p in site_pages() if p.startswith("_modules/") and p != "_modules/index.html"]
+PAGES = [p for p in site_pages() if p not in _SOURCE_PAGES[1:]]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage"]
@@ -246,12 +255,61 @@ def test_page(site, visit, path):
                  for r in list(RAW_TEX.finditer(m["text"]))[:3]]
 
     problems += check_solutions(v.page)
+    problems += check_axe(v.page, path)
     visit.done(path)
     assert not problems, f"{path}:\n  " + "\n  ".join(problems)
 
 
+# axe-core: which impacts fail the test.  "moderate" and "minor" ones are reported only.
+AXE_FAIL = {"serious", "critical"}
+AXE_RESULTS: dict[str, list[dict]] = {}
+NO_AXE = ("axe-core is not installed at {path}: run `make axe` (npm ci in tests/site, from "
+          "package-lock.json); `make site-test` does it for you")
+
+
+def check_axe(page, path: str) -> list[str]:
+    """Run axe-core on the page as loaded (light mode, solutions as the reader left them)."""
+    if not AXE_JS.is_file():
+        return [NO_AXE.format(path=AXE_JS)]
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))  # the file's text, inlined: nothing is fetched
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+            nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200),
+                                      summary: n.failureSummary}))}));
+    }""")
+    AXE_RESULTS[path] = result
+    return [f"axe {v['impact']}: {v['id']} ({v['help']}) on {len(v['nodes'])} element(s), e.g. "
+            f"{v['nodes'][0]['target']}: {v['nodes'][0]['html']!r}"
+            for v in result if v["impact"] in AXE_FAIL]
+
+
+def test_axe_report(site, visit):
+    """Write every axe violation found by test_page to _build/test-artifacts/axe.json."""
+    if not AXE_RESULTS:
+        pytest.skip("no page was checked with axe in this run")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "axe.json").write_text(json.dumps(AXE_RESULTS, indent=1, sort_keys=True))
+    counts: dict[tuple[str, str], int] = {}
+    for violations in AXE_RESULTS.values():
+        for v in violations:
+            counts[v["impact"], v["id"]] = counts.get((v["impact"], v["id"]), 0) + len(v["nodes"])
+    print(f"\naxe-core on {len(AXE_RESULTS)} pages: " + (", ".join(
+        f"{impact} {rule}: {n} element(s)" for (impact, rule), n in sorted(counts.items())) or "no violations"))
+
+
+def _wait(locator, state: str) -> bool:
+    try:
+        locator.wait_for(state=state, timeout=5_000)
+        return True
+    except Exception:  # noqa: BLE001 - reported by the caller
+        return False
+
+
 def check_solutions(page) -> list[str]:
-    """Each dropdown solution starts hidden and shows its content when toggled."""
+    """Each dropdown solution starts hidden; a keyboard user can Tab to its toggle and open it
+    with Enter and close it with Space; a mouse user can open it with a click."""
     problems = []
     solutions = page.locator(".solution.dropdown")
     for i in range(solutions.count()):
@@ -267,10 +325,32 @@ def check_solutions(page) -> list[str]:
         if button.count() != 1:
             problems.append(f"solution {sol_id}: no toggle button (sphinx-togglebutton did not run)")
             continue
+        # Reachable with Tab: a focusable element in the tab order, with an accessible name
+        # that says what it does and whether it is open.
+        info = button.evaluate("""b => ({tabindex: b.tabIndex, name: b.getAttribute('aria-label') || b.textContent.trim(),
+                                         expanded: b.getAttribute('aria-expanded')})""")
+        if info["tabindex"] < 0:
+            problems.append(f"solution {sol_id}: its toggle is not in the tab order (tabindex {info['tabindex']})")
+        if not info["name"]:
+            problems.append(f"solution {sol_id}: its toggle has no accessible name")
+        # Tab onto the toggle from the element just before it, then Enter: it opens.
+        button.evaluate("b => { const t = document.createElement('span'); t.tabIndex = 0; t.id = 'bpkit-tab-start';"
+                        " b.before(t); t.focus(); }")
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement && document.activeElement.matches('button.toggle-button')")
+        page.evaluate("() => document.getElementById('bpkit-tab-start').remove()")
+        if not focused:
+            problems.append(f"solution {sol_id}: Tab does not reach its toggle")
+            button.focus()
+        page.keyboard.press("Enter")
+        if not _wait(body, "visible"):
+            problems.append(f"solution {sol_id}: content not visible after Enter on its toggle")
+            continue
+        page.keyboard.press("Space")
+        if not _wait(body, "hidden"):
+            problems.append(f"solution {sol_id}: content still visible after Space on its toggle")
         button.click()
-        try:
-            body.wait_for(state="visible", timeout=5_000)
-        except Exception:  # noqa: BLE001
+        if not _wait(body, "visible"):
             problems.append(f"solution {sol_id}: content not visible after clicking its toggle")
     return problems
 
@@ -298,6 +378,10 @@ def test_api_page_documents_every_public_function(site, visit):
         dt = v.page.locator(f"dt[id='{target}']")
         assert dt.is_visible(), f"{target} is not shown on the API page"
         assert target.rsplit(".", 1)[1] in dt.inner_text()
+    # sphinx.ext.viewcode: every documented function links to its source, and back
+    no_source = v.page.evaluate("""() => Array.from(document.querySelectorAll('dl.py.function > dt[id]'))
+        .filter(d => !d.querySelector('a[href*="_modules/"] .viewcode-link')).map(d => d.id)""")
+    assert not no_source, f"functions without a [source] link on the API page: {no_source}"
 
 
 def test_api_page_covers_every_module(site):
