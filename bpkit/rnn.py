@@ -778,7 +778,8 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
               truncate: int | None = None, clip: float | None = RECIPE["clip"],
               momentum: float = RECIPE["momentum"], batch_size: int | None = None,
               eval_every: int | None = None, scale: float | None = None,
-              stop_at: float | None = None, params: dict | None = None
+              stop_at: float | None = None, params: dict | None = None,
+              chunk_updates: bool = False
               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     r"""Train the sequence model with (truncated) BPTT and gradient descent.
 
@@ -836,6 +837,18 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
         arrays then end at that epoch.
     params : dict, optional
         Start from these parameters (copied) instead of :func:`init_rnn`'s.
+    chunk_updates : bool
+        Only with ``truncate=k``.  ``False`` (default): *accumulated* truncated BPTT — one
+        forward pass over the whole sequence, the chunk gradients of :func:`rnn_backward`
+        summed, one update per (mini)batch.  ``True``: *online* truncated BPTT as
+        frameworks run it (Williams & Peng's TBPTT(k, k)) — for each chunk of k steps in
+        turn: forward from the state the previous chunk ended in (carried over, treated as
+        a constant), masked mean loss of the chunk's own targets, backward within the
+        chunk, clip, update; the next chunk runs with the updated parameters.  Chunks
+        without a target are run forward but cause no update.  The velocity of momentum
+        is carried across chunks.  History entries are then means over the chunk updates
+        (loss and accuracy weighted by the chunks' masked-in steps, taken before each
+        chunk's update).
 
     Returns
     -------
@@ -861,6 +874,12 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
     epochs = _check_int("epochs", epochs, 1)
     lr = float(check_positive("lr", lr))
     k = _check_truncate(truncate)
+    if not isinstance(chunk_updates, (bool, np.bool_)):
+        raise TypeError(f"chunk_updates must be True or False, got {type(chunk_updates).__name__} "
+                        f"({chunk_updates!r})")
+    if chunk_updates and not k:
+        raise ValueError("chunk_updates=True needs truncate=k (an int >= 1): it updates after "
+                         "every chunk of k steps; got truncate=None")
     if clip is not None:
         clip = float(check_positive("clip", clip))
     check_positive("momentum", momentum, allow_zero=True)
@@ -897,12 +916,15 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
         Z, _ = _model_forward_tm(Xtm, h0, p["Wx"], p["Wh"], p["bh"], p["Wy"], p["by"])
         return _seq_bce(Z, Ytm, Mtm)[0], _seq_acc(Z, Ybtm, Mtm)
 
-    def step(Xb, Yb, Ybb, Mb, h0b):
+    def update(Xb, Yb, Ybb, Mb, h0b, window):
+        """Forward, loss, backward (window: 0 full, k truncated), clip, one SGD step.
+
+        Returns loss, accuracy, norm (before the update) and the last state."""
         nonlocal velocity
         Z, Hall = _model_forward_tm(Xb, h0b, p["Wx"], p["Wh"], p["bh"], p["Wy"], p["by"])
         loss, dZ = _seq_bce(Z, Yb, Mb)
         acc = _seq_acc(Z, Ybb, Mb)
-        grads = _model_backward_tm(dZ, Xb, Hall, p["Wx"], p["Wh"], p["Wy"], k)[0]
+        grads = _model_backward_tm(dZ, Xb, Hall, p["Wx"], p["Wh"], p["Wy"], window)[0]
         if clip is not None:
             grads, norm = _clip(grads, clip)
         else:
@@ -911,7 +933,27 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
             raise FloatingPointError("training diverged (non-finite loss or gradient); "
                                      "lower lr or set clip")
         velocity = _sgd_update(p, grads, lr, momentum, velocity)
-        return loss, acc, norm
+        return loss, acc, norm, Hall[-1]
+
+    def step(Xb, Yb, Ybb, Mb, h0b):
+        if not chunk_updates:                        # one update for the whole sequence
+            return update(Xb, Yb, Ybb, Mb, h0b, k)[:3]
+        h = h0b                                      # online TBPTT: one update per chunk
+        tot_l = tot_a = tot_n = 0.0
+        tot_w = count = 0
+        for start in range(0, Xb.shape[0], k):
+            c = slice(start, start + k)
+            w = np.count_nonzero(Mb[c])
+            if w == 0:                               # no target in this chunk: carry the state
+                h = _forward_tm(Xb[c], h, p["Wx"], p["Wh"], p["bh"])[-1]
+                continue
+            l_, a_, n_, h = update(Xb[c], Yb[c], Ybb[c], Mb[c], h, 0)   # h: a constant input
+            tot_l += w * l_
+            tot_a += w * a_
+            tot_w += w
+            tot_n += n_
+            count += 1
+        return tot_l / tot_w, tot_a / tot_w, tot_n / count
 
     losses, accs, norms = np.empty(epochs), np.empty(epochs), np.empty(epochs)
     ev_epoch, ev_loss, ev_acc = [], [], []
