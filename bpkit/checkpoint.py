@@ -1,25 +1,25 @@
 r"""Gradient checkpointing for BPTT: keep every c-th state, recompute the rest.
 
-Full BPTT (:func:`bpkit.rnn.rnn_forward` / :func:`bpkit.rnn.rnn_backward`) stores every
-state :math:`h_0, h_1, \dots, h_T` for the backward sweep: memory :math:`O(TNH)`.
-Checkpointing (Chen et al. 2016; for RNNs Gruslys et al. 2016) stores only the
-*checkpoints* :math:`h_0, h_c, h_{2c}, \dots`.  The backward sweep visits the segments
-:math:`(jc, (j+1)c]` from the last to the first; for each it re-runs the forward steps
-from the checkpoint :math:`h_{jc}` (keeping that segment's step caches), then walks back
-through them with the usual recursion
+Full BPTT (:func:`bpkit.recurrence.rnn_forward` / :func:`bpkit.recurrence.rnn_backward`)
+stores every state :math:`h_0, h_1, \dots, h_T` for the backward sweep: memory
+:math:`O(TNH)`.  Checkpointing (Chen et al. 2016; for RNNs Gruslys et al. 2016) stores only
+the *checkpoints* :math:`h_0, h_c, h_{2c}, \dots`.  The backward sweep visits the segments
+:math:`(jc, (j+1)c]` from the last to the first; for each it re-runs the forward steps from
+the checkpoint :math:`h_{jc}` (keeping that segment's step caches), then walks back through
+them with the usual recursion
 
 .. math::
     \frac{dL}{dh_t} = \frac{\partial L}{\partial h_t} + \delta_{t+1} W_h^\top,\qquad
     \delta_t = \frac{dL}{dh_t} \odot (1 - h_t \odot h_t),
 
-so it computes the same gradients as :func:`bpkit.rnn.rnn_backward` (up to the order in
-which floating-point sums are added).  Stored states: :math:`\lceil T/c \rceil + 1`
-checkpoints plus at most :math:`c` recomputed ones, least at :math:`c \approx \sqrt T`
-(about :math:`2\sqrt T` instead of :math:`T + 1`); extra work: one more forward step for
-every state that is not a checkpoint.
+so it computes the same gradients as :func:`bpkit.recurrence.rnn_backward` (up to the order
+in which floating-point sums are added).  Stored states: :math:`\lceil T/c \rceil`
+checkpoints plus the at most :math:`c` states of the segment being walked back, least at
+:math:`c \approx \sqrt T` (about :math:`2\sqrt T` instead of :math:`T + 1`); extra work: one
+more forward pass (every step is run twice).
 
-Built only from the public single-step functions :func:`bpkit.rnn.rnn_step_forward` and
-:func:`bpkit.rnn.rnn_step_backward`.
+Built only from the public single-step functions
+:func:`bpkit.recurrence.rnn_step_forward` and :func:`bpkit.recurrence.rnn_step_backward`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .rnn import rnn_step_backward, rnn_step_forward
+from .recurrence import rnn_step_backward, rnn_step_forward
 
 __all__ = ["rnn_checkpoint_forward", "rnn_checkpoint_backward", "checkpoint_every"]
 
@@ -130,13 +130,13 @@ def rnn_checkpoint_backward(dHs: np.ndarray, cache: tuple
         = \text{rnn\_step\_backward}\Big(\frac{dL}{dh_t}\Big),
 
     summing the per-step weight gradients.  The result equals
-    :func:`bpkit.rnn.rnn_backward` (full BPTT) up to floating-point summation order.
+    :func:`bpkit.recurrence.rnn_backward` (full BPTT) up to floating-point summation order.
 
     Parameters
     ----------
     dHs : ndarray, shape (N, T, H)
         Direct gradients :math:`\partial L/\partial h_t` (``dHs[:, t - 1]``), as for
-        :func:`bpkit.rnn.rnn_backward`.
+        :func:`bpkit.recurrence.rnn_backward`.
     cache : tuple
         From :func:`rnn_checkpoint_forward`.
 

@@ -7,18 +7,22 @@ only randomness is the initialisation, which comes from ``init_mlp(seed=...)``.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
 
-from ._validate import (all_finite, as_array, check_option, check_positive, check_shape,
-                        in_unit_interval, is_f64)
+from ._validate import (all_finite, as_array, check_int, check_mask, check_momentum, check_option,
+                        check_positive, check_shape, check_targets, check_truncate,
+                        in_unit_interval, is_f64, shape_str)
 from .layers import ACTIVATIONS, sigmoid
 from .losses import LOSSES, _check_targets
 from .mlp import _mlp_backward, init_mlp, mlp_forward
-from .optim import _sgd_update
+from .optim import clip_grads, global_norm, sgd_step
+from .seqmodel import (check_params, init_rnn, rnn_model_backward, rnn_model_forward,
+                       sequence_accuracy, sequence_bce_logits_loss)
 
-__all__ = ["train_step", "train_mlp", "accuracy"]
+__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE"]
 
 #: The output activations each loss accepts.
 LOSS_OUTPUTS = {"bce": ("sigmoid",), "bce_logits": ("identity",), "mse": tuple(ACTIVATIONS)}
@@ -90,7 +94,7 @@ def train_step(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: 
         if loss != "mse":
             _check_targets(Y, "Y")
     value, dout = LOSSES[loss](out, Y, reduction)
-    velocity = _sgd_update(params, _mlp_backward(dout, cache), lr, momentum, velocity)
+    velocity = sgd_step.unchecked(params, _mlp_backward(dout, cache), lr, momentum, velocity)
     return value, out, velocity
 
 
@@ -194,4 +198,201 @@ def train_mlp(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], *, epochs: int
     final_acc = np.mean((to_prob(out) > threshold) == Yb)
     history = {"loss": losses, "accuracy": accs,
                "final_loss": np.array(final_loss), "final_accuracy": np.array(final_acc)}
+    return params, history
+
+
+# ====================================================================== recurrent model
+#: Default hyper-parameters of :func:`train_rnn` (the delayed-XOR recipe, see its docstring).
+RNN_RECIPE = {"epochs": 300, "lr": 0.3, "momentum": 0.9, "clip": 1.0}
+
+
+def _check_train_rnn(X, Y, mask, H, epochs, lr, seed, truncate, clip, momentum, batch_size,
+                     eval_every, scale, stop_at, params, chunk_updates=False):
+    X = as_array("X", X, 3)
+    N, T, D = X.shape
+    Y = as_array("Y", Y, 3)
+    check_shape("Y", Y, (N, T, None), "the same N sequences and T steps as X")
+    check_targets("Y", Y)
+    mask = check_mask(mask, N, T)
+    H = check_int("H", H, 1)
+    check_int("epochs", epochs, 1)
+    check_positive("lr", lr)
+    check_truncate(truncate)
+    if not isinstance(chunk_updates, (bool, np.bool_)):
+        raise TypeError(f"chunk_updates must be True or False, got {type(chunk_updates).__name__} "
+                        f"({chunk_updates!r})")
+    if chunk_updates and truncate is None:
+        raise ValueError("chunk_updates=True needs truncate=k (an int >= 1): it updates after "
+                         "every chunk of k steps; got truncate=None")
+    if clip is not None:
+        check_positive("clip", clip)
+    check_momentum(momentum)
+    if batch_size is not None:
+        check_int("batch_size", batch_size, 1)
+    if eval_every is not None:
+        check_int("eval_every", eval_every, 1)
+    if stop_at is not None and not 0.0 < check_positive("stop_at", stop_at) <= 1.0:
+        raise ValueError(f"stop_at must be in (0, 1], got {stop_at!r}")
+    if params is None:
+        params = init_rnn(D, H, Y.shape[2], seed=seed, scale=scale)
+    else:
+        params = {k: v.copy() for k, v in check_params(params).items()}
+        if params["Wx"].shape != (D, H) or params["Wy"].shape[1] != Y.shape[2]:
+            raise ValueError(f"params must fit D={D}, H={H}, K={Y.shape[2]}: got Wx "
+                             f"{shape_str(params['Wx'].shape)}, Wy {shape_str(params['Wy'].shape)}")
+    return X, Y, mask, params
+
+
+def _minibatches(N, batch_size, rng):
+    """Index arrays of the epoch's minibatches: everything, or a fresh shuffle cut in pieces."""
+    if batch_size is None or batch_size >= N:
+        return [slice(None)]
+    order = rng.permutation(N)
+    return [order[start:start + batch_size] for start in range(0, N, batch_size)]
+
+
+def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
+              epochs: int = RNN_RECIPE["epochs"], lr: float = RNN_RECIPE["lr"], seed: int = 0,
+              truncate: int | None = None, clip: float | None = RNN_RECIPE["clip"],
+              momentum: float = RNN_RECIPE["momentum"], batch_size: int | None = None,
+              eval_every: int | None = None, scale: float | None = None,
+              stop_at: float | None = None, params: dict | None = None,
+              chunk_updates: bool = False
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    r"""Train the sequence model with (truncated) BPTT and gradient descent.
+
+    Every update: :func:`~bpkit.seqmodel.rnn_model_forward` →
+    :func:`~bpkit.seqmodel.sequence_bce_logits_loss` →
+    :func:`~bpkit.seqmodel.rnn_model_backward` → :func:`~bpkit.optim.clip_grads` (if
+    ``clip``) → :func:`~bpkit.optim.sgd_step`.  Deterministic: the randomness is the
+    initialisation ``init_rnn(D, H, K, seed, scale)`` and, with ``batch_size``, the order
+    of the minibatches (reshuffled every epoch from a generator seeded by ``seed``).
+
+    The defaults are the book's delayed-XOR recipe (:data:`RNN_RECIPE`, also
+    ``bpkit.rnn.RECIPE``): full batch, ``lr=0.3``, ``momentum=0.9``, ``clip=1.0``,
+    ``epochs=300``, used with ``H=16`` on ``delayed_xor(128, 20, delay, seed=s)`` and
+    ``seed=s``.  Chapter 9 measures what it learns.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, T, D)
+    Y : ndarray, shape (N, T, K)
+        Targets in [0, 1].
+    mask : ndarray of bool (or 0/1), shape (N, T)
+        Steps that have a target.
+    H : int >= 1
+        Hidden units.
+    epochs : int >= 1
+        Passes over the data (one update per epoch full-batch, ``ceil(N / batch_size)``
+        with minibatches).
+    lr : float > 0
+    seed : int
+    truncate : int >= 1 or None
+        Chunk length of truncated BPTT (see :func:`~bpkit.recurrence.rnn_backward`);
+        ``None`` = full BPTT.
+    clip : float > 0 or None
+        Global-norm gradient clipping threshold (:func:`~bpkit.optim.clip_grads`);
+        ``None`` = off.
+    momentum : float in [0, 1)
+    batch_size : int >= 1 or None
+        Minibatch size; ``None`` (default) = full batch.  A minibatch without any masked-in
+        step is skipped.
+    eval_every : int >= 1 or None
+        Also evaluate loss and accuracy on the whole training set with the current
+        parameters every ``eval_every`` epochs and after the last one (history keys
+        ``"eval_epoch"``, ``"eval_loss"``, ``"eval_accuracy"``).  Mostly useful with
+        minibatches.
+    scale : float >= 0 or None
+        Spectral radius of the initial ``Wh`` (see :func:`~bpkit.seqmodel.init_rnn`).
+    stop_at : float in (0, 1] or None
+        Stop early after the first epoch whose updated parameters reach accuracy
+        ``>= stop_at`` on the whole data (checked whenever the epoch's pre-update accuracy
+        reached it), so the returned ``final_accuracy`` is ``>= stop_at``; the history
+        arrays then end at that epoch.
+    params : dict, optional
+        Start from these parameters (copied) instead of :func:`~bpkit.seqmodel.init_rnn`'s.
+    chunk_updates : bool
+        Only with ``truncate=k``.  ``False`` (default): *accumulated* truncated BPTT — one
+        forward pass over the whole sequence, the chunk gradients of
+        :func:`~bpkit.recurrence.rnn_backward` summed (the gradient of the truncated
+        objective), one update per (mini)batch.  ``True``: *online* truncated BPTT as
+        frameworks run it (Williams & Peng's TBPTT(k, k)): for each chunk of k steps in
+        turn, forward from the state the previous chunk ended in (carried over, a constant
+        for the gradient), the masked mean loss of the chunk's own targets, BPTT inside the
+        chunk, clip, update; the next chunk runs with the updated parameters.  A chunk
+        without a target is run forward but makes no update; momentum's velocity carries
+        across chunks.  To first order in ``lr`` one pass of the online form moves the
+        weights like the accumulated update with each chunk's gradient taken as its own
+        mean (reweighted by :math:`M/M_c`, M the sequence's targets, :math:`M_c` the
+        chunk's).  The history then averages over the chunk updates (loss and accuracy
+        weighted by the chunks' targets, each taken before its chunk's update).
+
+    Returns
+    -------
+    params : dict of str to ndarray
+        Trained parameters (fresh arrays).
+    history : dict of str to ndarray
+        ``"loss"``, ``"accuracy"``, ``"grad_norm"``: shape (epochs run,).  Full batch:
+        the loss, masked accuracy and global gradient norm (before clipping) at the
+        parameters *before* that epoch's update.  Minibatches: their means over the
+        epoch's minibatches (loss and accuracy weighted by masked-in steps).
+        ``"final_loss"``, ``"final_accuracy"`` (shape ()): after the last update.
+    """
+    X, Y, mask, params = _check_train_rnn(X, Y, mask, H, epochs, lr, seed, truncate, clip,
+                                          momentum, batch_size, eval_every, scale, stop_at, params,
+                                          chunk_updates)
+    T = X.shape[1]
+    # the pieces of a sequence that get one update each: all of it, or (online TBPTT) each chunk
+    pieces = ([slice(start, start + truncate) for start in range(0, T, truncate)]
+              if chunk_updates else [slice(None)])
+    shuffle = np.random.default_rng((seed, 1))
+    velocity = None
+    history = {"loss": [], "accuracy": [], "grad_norm": []}
+    evals = []                                   # (epoch, loss, accuracy) on the whole data
+
+    def evaluate():
+        Z, _ = rnn_model_forward(params, X)
+        return sequence_bce_logits_loss(Z, Y, mask)[0], sequence_accuracy(Z, Y, mask)
+
+    for epoch in range(epochs):
+        if eval_every is not None and epoch % eval_every == 0:
+            evals.append((epoch, *evaluate()))
+        steps = []                               # (loss, accuracy, grad norm, weight) per update
+        for batch in _minibatches(X.shape[0], batch_size, shuffle):
+            Xb, Yb, mb = X[batch], Y[batch], mask[batch]
+            if not mb.any():                     # no target in this minibatch: nothing to learn
+                continue
+            h = None                             # state entering the piece (None: zeros)
+            for piece in pieces:
+                Z, cache = rnn_model_forward(params, Xb[:, piece], h)
+                h = cache.rnn.Hs[:, -1]          # carried into the next chunk as a constant
+                Yc, mc = Yb[:, piece], mb[:, piece]
+                if not mc.any():                 # a chunk without a target: no update
+                    continue
+                loss, dZ = sequence_bce_logits_loss(Z, Yc, mc)
+                grads = rnn_model_backward(dZ, cache, truncate)
+                if clip is None:
+                    norm = global_norm(grads)
+                else:
+                    grads, norm = clip_grads(grads, clip)
+                if not (math.isfinite(loss) and math.isfinite(norm)):
+                    raise FloatingPointError("training diverged (non-finite loss or gradient); "
+                                             "lower lr or set clip")
+                velocity = sgd_step(params, grads, lr, momentum, velocity)
+                steps.append((loss, sequence_accuracy(Z, Yc, mc), norm, np.count_nonzero(mc)))
+        losses, accs, norms, weights = np.array(steps).T
+        weights /= weights.sum()                 # loss and accuracy: weighted by targets
+        history["loss"].append(losses @ weights)
+        history["accuracy"].append(accs @ weights)
+        history["grad_norm"].append(norms.mean())
+        # the history holds pre-update accuracies; stop only if the *updated* weights
+        # (what is returned) also reach stop_at on the whole data
+        if stop_at is not None and history["accuracy"][-1] >= stop_at and evaluate()[1] >= stop_at:
+            break
+    final_loss, final_accuracy = evaluate()
+    history = {k: np.array(v) for k, v in history.items()}
+    history.update(final_loss=np.array(final_loss), final_accuracy=np.array(final_accuracy))
+    if eval_every is not None:
+        evals.append((len(history["loss"]), final_loss, final_accuracy))
+        history.update(zip(("eval_epoch", "eval_loss", "eval_accuracy"), map(np.array, zip(*evals))))
     return params, history

@@ -35,7 +35,7 @@ def online_reference(X, Y, mask, H, k, epochs, lr, momentum, clip, seed):
         for start in range(0, X.shape[1], k):
             Xc, Yc, mc = X[:, start:start + k], Y[:, start:start + k], mask[:, start:start + k]
             Z, cache = rnn.rnn_model_forward(p, Xc, h)
-            h_end = cache[2][-1].copy()          # the chunk's last state, carried over
+            h_end = cache.rnn.Hs[:, -1].copy()   # the chunk's last state, carried over
             if mc.any():
                 _, dZ = rnn.sequence_bce_logits_loss(Z, Yc, mc)
                 g = rnn.rnn_model_backward(dZ, cache)       # full BPTT inside the chunk
