@@ -218,3 +218,24 @@ def test_checkpoint_bad_input():
         checkpoint.rnn_checkpoint_backward(np.full((2, 5, 4), np.inf), ck)
     with pytest.raises(TypeError, match="cache must be the tuple returned by rnn_checkpoint_forward"):
         checkpoint.rnn_checkpoint_backward(np.zeros((2, 5, 4)), ("rnn", 1))
+
+
+# ------------------------------------------------------------- symbolic unroll
+def test_symbolic_unroll_rnn_matches_rnn_forward():
+    sp = pytest.importorskip("sympy")
+    from bpkit.symbolic import evaluate, matrix, unroll_rnn
+    N, T, D, H = 2, 3, 1, 2
+    xs = [matrix(f"x{t}", N, D) for t in range(T)]
+    Wx, Wh, b = matrix("Wx", D, H), matrix("Wh", H, H), matrix("b", 1, H)
+    h0 = matrix("h0", N, H)
+    states = unroll_rnn(xs, h0, Wx, Wh, b)
+    rng = np.random.default_rng(0)
+    X, h0_v = rng.normal(size=(N, T, D)), rng.normal(scale=0.5, size=(N, H))
+    Wx_v, Wh_v, b_v = rng.normal(size=(D, H)), np.array([[0.5, -0.9], [0.3, 0.7]]), rng.normal(size=H)
+    values = {**{xs[t]: X[:, t] for t in range(T)}, h0: h0_v, Wx: Wx_v, Wh: Wh_v, b: b_v.reshape(1, H)}
+    Hs, _ = rnn.rnn_forward(X, h0_v, Wx_v, Wh_v, b_v)
+    for t in range(T):
+        np.testing.assert_allclose(evaluate(states[t], values), Hs[:, t], rtol=1e-12)
+    with pytest.raises(ValueError, match="xs must hold at least one input"):
+        unroll_rnn([], h0, Wx, Wh, b)
+    assert isinstance(states[0], sp.MatrixBase)
