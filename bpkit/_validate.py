@@ -23,6 +23,7 @@ without re-checking as ``sigmoid_backward.unchecked(da, a)``.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -100,7 +101,7 @@ def as_array(name: str, value: Any, ndim: int | tuple[int, ...] | None = None,
             raise TypeError(f"{name} must hold real numbers (bool, int or float), "
                             f"got dtype {arr.dtype}")
         arr = arr.astype(np.float64)
-    if ndim is not None:
+    if ndim is not None and arr.ndim != ndim:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
@@ -116,7 +117,8 @@ def as_array(name: str, value: Any, ndim: int | tuple[int, ...] | None = None,
 def check_shape(name: str, arr: np.ndarray, expected: tuple, why: str = "") -> None:
     """Raise ValueError unless ``arr.shape == expected`` (``None`` entries match anything)."""
     shape = arr.shape
-    if len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape)):
+    if shape == expected or (len(shape) == len(expected)
+                             and all(e is None or e == s for e, s in zip(expected, shape))):
         return
     want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + \
            ("," if len(expected) == 1 else "") + ")"
@@ -126,6 +128,8 @@ def check_shape(name: str, arr: np.ndarray, expected: tuple, why: str = "") -> N
 
 def check_option(name: str, value: Any, allowed: Iterable[str]) -> str:
     """Raise ValueError unless ``value`` is one of ``allowed`` (TypeError if not a str)."""
+    if type(value) is str and value in allowed:
+        return value
     allowed = tuple(allowed)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, one of {allowed}, got {type(value).__name__}")
@@ -141,7 +145,7 @@ def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: 
         raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
     if integer and not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
     return value

@@ -1,8 +1,10 @@
-"""Full-batch training of an MLP: the loop every chapter uses.
+r"""Training loops: :func:`train_mlp` for the MLP, :func:`train_rnn` for the sequence model.
 
-:func:`train_mlp` repeats forward → loss → backward → :func:`~bpkit.optim.sgd_step`
-and records the loss and accuracy of every epoch.  It is deterministic: the
-only randomness is the initialisation, which comes from ``init_mlp(seed=...)``.
+Both are the loop a student would write, with the options around it: every epoch runs
+forward → loss → backward → update (:func:`~bpkit.optim.sgd_step`) and records the loss
+and accuracy measured *before* the update.  Both are deterministic: the only randomness
+is the initialisation (and, for minibatches, the shuffling), seeded by ``seed``.
+:func:`train_step` is one such update of an MLP, validated once at its boundary.
 """
 
 from __future__ import annotations
@@ -12,31 +14,65 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import (all_finite, as_array, check_int, check_mask, check_momentum, check_option,
-                        check_positive, check_shape, check_targets, check_truncate,
-                        in_unit_interval, is_f64, shape_str)
+from ._validate import (as_array, check_int, check_mask, check_momentum, check_option,
+                        check_positive, check_shape, check_targets, check_truncate, checked,
+                        shape_str)
+from .fast import shortcuts as fast
 from .layers import ACTIVATIONS, sigmoid
-from .losses import LOSSES, _check_targets
-from .mlp import _mlp_backward, init_mlp, mlp_forward
+from .losses import LOSS_OUTPUTS, LOSSES
+from .mlp import _check_forward, init_mlp, mlp_backward, mlp_forward
 from .optim import clip_grads, global_norm, sgd_step
 from .seqmodel import (check_params, init_rnn, rnn_model_backward, rnn_model_forward,
                        sequence_accuracy, sequence_bce_logits_loss)
 
-__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE"]
+__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE", "LOSS_OUTPUTS"]
 
-#: The output activations each loss accepts.
-LOSS_OUTPUTS = {"bce": ("sigmoid",), "bce_logits": ("identity",), "mse": tuple(ACTIVATIONS)}
-
-
-def _check_loss_output(loss, output):
-    if loss not in LOSSES:
-        check_option("loss", loss, LOSSES)
+# ----------------------------------------------------------------- validation (boundary)
+def check_loss_output(loss: str, output: str) -> None:
+    """``loss`` is one of :data:`LOSS_OUTPUTS` and accepts the ``output`` activation."""
+    check_option("loss", loss, LOSSES)
     if output not in LOSS_OUTPUTS[loss]:
         raise ValueError(f"loss={loss!r} needs output in {LOSS_OUTPUTS[loss]}, got output={output!r}"
                          + (" (use loss='bce_logits' with output='identity' for logits)"
                             if loss == "bce" else ""))
 
 
+def _check_targets_of(loss, Y):
+    if loss != "mse":
+        check_targets("Y", Y)
+
+
+def _check_train_step(params, X, Y, lr, hidden="sigmoid", output="sigmoid", loss="bce",
+                      reduction="mean", momentum=0.0, velocity=None):
+    if fast.train_step_ok(params, X, Y, lr, hidden, output, loss, reduction, momentum):  # speed only
+        return params, X, Y, lr, hidden, output, loss, reduction, momentum, velocity
+    check_loss_output(loss, output)
+    check_option("reduction", reduction, ("mean", "sum"))
+    check_positive("lr", lr)
+    check_momentum(momentum)
+    params, X, hidden, output = _check_forward(params, X, hidden, output)
+    K = params[f"W{len([k for k in params if k[0] == 'W'])}"].shape[1]   # outputs of the last layer
+    Y = as_array("Y", Y, 2)
+    check_shape("Y", Y, (X.shape[0], K), "the shape of the network's output")
+    _check_targets_of(loss, Y)
+    return params, X, Y, lr, hidden, output, loss, reduction, momentum, velocity
+
+
+def _check_train_mlp(X, Y, lr, epochs, hidden, output, loss):
+    X = as_array("X", X, 2)
+    Y = as_array("Y", Y, 2)
+    check_shape("Y", Y, (X.shape[0], None), "one row per row of X")
+    check_positive("epochs", epochs, integer=True)
+    check_positive("lr", lr)
+    check_option("hidden", hidden, ACTIVATIONS)
+    check_option("output", output, ACTIVATIONS)
+    check_loss_output(loss, output)
+    _check_targets_of(loss, Y)
+    return X, Y
+
+
+# ======================================================================= the MLP
+@checked(_check_train_step)
 def train_step(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: float,
                hidden: str = "sigmoid", output: str = "sigmoid", loss: str = "bce",
                reduction: str = "mean", momentum: float = 0.0,
@@ -44,10 +80,9 @@ def train_step(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: 
                ) -> tuple[float, np.ndarray, dict[str, np.ndarray] | None]:
     r"""One full-batch gradient step: forward, loss, backward, update (``params`` in place).
 
-    The same as calling :func:`~bpkit.mlp.mlp_forward`, a loss from :mod:`bpkit.losses`,
-    :func:`~bpkit.mlp.mlp_backward` and :func:`~bpkit.optim.sgd_step` in turn, but the
-    inputs are validated once, at this boundary, instead of at every call; the
-    intermediate arrays are bpkit's own.
+    Exactly :func:`~bpkit.mlp.mlp_forward`, a loss from :mod:`bpkit.losses`,
+    :func:`~bpkit.mlp.mlp_backward` and :func:`~bpkit.optim.sgd_step` in turn, with the
+    inputs validated once, here, instead of at every call.
 
     Parameters
     ----------
@@ -77,25 +112,11 @@ def train_step(params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: 
     velocity : dict or None
         Pass to the next call when using momentum.
     """
-    _check_loss_output(loss, output)
-    if reduction not in ("mean", "sum"):
-        check_option("reduction", reduction, ("mean", "sum"))
-    if type(lr) is not float or not 0.0 < lr < np.inf:
-        check_positive("lr", lr)
-    if momentum != 0.0:
-        check_positive("momentum", momentum)
-        if momentum >= 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    out, cache = mlp_forward(params, X, hidden, output)
-    if not (is_f64(Y, 2) and Y.shape == out.shape
-            and (in_unit_interval(Y) if loss != "mse" else all_finite(Y))):
-        Y = as_array("Y", Y, 2)
-        check_shape("Y", Y, out.shape, "the shape of the network's output")
-        if loss != "mse":
-            _check_targets(Y, "Y")
-    value, dout = LOSSES[loss](out, Y, reduction)
-    velocity = sgd_step.unchecked(params, _mlp_backward(dout, cache), lr, momentum, velocity)
-    return value, out, velocity
+    Y_hat, cache = mlp_forward.unchecked(params, X, hidden, output)
+    value, dY = LOSSES[loss].unchecked(Y_hat, Y, reduction)
+    grads = mlp_backward.unchecked(dY, cache)
+    velocity = sgd_step.unchecked(params, grads, lr, momentum, velocity)
+    return value, Y_hat, velocity
 
 
 def accuracy(Y_pred: np.ndarray, Y: np.ndarray, threshold: float = 0.5) -> float:
@@ -124,7 +145,7 @@ def train_mlp(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], *, epochs: int
               momentum: float = 0.0, seed: int = 0, init: str = "xavier", bias: bool = True,
               reduction: str = "mean", params: dict | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    r"""Train an MLP full-batch with gradient descent.
+    r"""Train an MLP full-batch with gradient descent: :func:`train_step`, ``epochs`` times.
 
     The defaults are the book's XOR recipe (sigmoid hidden and output layers,
     binary cross-entropy, biases, Glorot init, learning rate 1).  The source
@@ -166,42 +187,35 @@ def train_mlp(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], *, epochs: int
         epoch *before* that epoch's update; ``"final_loss"``, ``"final_accuracy"``
         (shape ()) after the last update.
     """
-    X = as_array("X", X, 2)
-    Y = as_array("Y", Y, 2)
-    check_shape("Y", Y, (X.shape[0], None), "one row per row of X")
-    check_positive("epochs", epochs, integer=True)
-    check_positive("lr", lr)
-    check_option("hidden", hidden, ACTIVATIONS)
-    check_option("output", output, ACTIVATIONS)
-    _check_loss_output(loss, output)
-    if loss != "mse":
-        _check_targets(Y, "Y")
+    X, Y = _check_train_mlp(X, Y, lr, epochs, hidden, output, loss)
     if params is None:
         params = init_mlp(sizes, seed=seed, init=init, bias=bias)
     else:
         params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    to_prob = sigmoid if loss == "bce_logits" else (lambda a: a)
-    threshold = 0.0 if Y.min() < 0 else 0.5   # targets in {-1, 1} or in {0, 1}
-    Yb = Y > threshold
-    losses = np.empty(epochs)
-    accs = np.empty(epochs)
+    threshold = 0.0 if Y.min() < 0 else 0.5        # targets in {-1, 1} or in {0, 1}
+
+    def accuracy_of(Y_hat):
+        prob = sigmoid(Y_hat) if loss == "bce_logits" else Y_hat
+        return np.mean((prob > threshold) == (Y > threshold))
+
+    history = {"loss": [], "accuracy": []}
     velocity = None
-    float_lr = float(lr)
-    # a diverging run raises ValueError from mlp_forward; keep numpy's overflow warnings out of it
+    # a diverging run raises ValueError (mlp_forward, sgd_step); keep numpy's overflow
+    # warnings out of the way of that message
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
-            losses[epoch], out, velocity = train_step(params, X, Y, float_lr, hidden, output, loss,
-                                                      reduction, momentum, velocity)
-            accs[epoch] = np.mean((to_prob(out) > threshold) == Yb)
-        out, cache = mlp_forward(params, X, hidden, output)
-    final_loss = LOSSES[loss](out, Y, reduction)[0]
-    final_acc = np.mean((to_prob(out) > threshold) == Yb)
-    history = {"loss": losses, "accuracy": accs,
-               "final_loss": np.array(final_loss), "final_accuracy": np.array(final_acc)}
+            value, Y_hat, velocity = train_step(params, X, Y, float(lr), hidden, output, loss,
+                                                reduction, momentum, velocity)
+            history["loss"].append(value)
+            history["accuracy"].append(accuracy_of(Y_hat))
+        Y_hat, _ = mlp_forward(params, X, hidden, output)
+    history = {k: np.array(v) for k, v in history.items()}
+    history["final_loss"] = np.array(LOSSES[loss](Y_hat, Y, reduction)[0])
+    history["final_accuracy"] = np.array(accuracy_of(Y_hat))
     return params, history
 
 
-# ====================================================================== recurrent model
+# ======================================================= the sequence model
 #: Default hyper-parameters of :func:`train_rnn` (the delayed-XOR recipe, see its docstring).
 RNN_RECIPE = {"epochs": 300, "lr": 0.3, "momentum": 0.9, "clip": 1.0}
 
@@ -371,13 +385,12 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
                     continue
                 loss, dZ = sequence_bce_logits_loss(Z, Yc, mc)
                 grads = rnn_model_backward(dZ, cache, truncate)
-                if clip is None:
-                    norm = global_norm(grads)
-                else:
-                    grads, norm = clip_grads(grads, clip)
+                norm = global_norm(grads)
                 if not (math.isfinite(loss) and math.isfinite(norm)):
                     raise FloatingPointError("training diverged (non-finite loss or gradient); "
                                              "lower lr or set clip")
+                if clip is not None:
+                    grads, _ = clip_grads(grads, clip)
                 velocity = sgd_step(params, grads, lr, momentum, velocity)
                 steps.append((loss, sequence_accuracy(Z, Yc, mc), norm, np.count_nonzero(mc)))
         losses, accs, norms, weights = np.array(steps).T

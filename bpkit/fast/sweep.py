@@ -26,12 +26,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .._validate import as_array, check_option, check_positive, check_shape
+from .._validate import as_array, check_option, check_positive, check_shape, check_targets
 from ..datasets import xor
 from ..layers import ACTIVATIONS, sigmoid
-from ..losses import BCE_EPS, _check_targets
+from ..losses import BCE_EPS
 from ..mlp import init_mlp
-from ..train import _check_loss_output
+from ..train import check_loss_output
 
 __all__ = ["train_mlp_seeds", "xor_seed_sweep"]
 
@@ -42,10 +42,10 @@ def _loss_and_grad(loss, out, Y, reduction, value=True):
     With ``value=False`` only the gradient is computed (the loss is returned as None).
     """
     scale = 1.0 / out.shape[1] if reduction == "mean" else 1.0
-    if loss == "mse":                       # as losses._mse_loss
+    if loss == "mse":                       # as losses.mse_loss
         diff = out - Y
         return (0.5 * scale * np.einsum("snk,snk->s", diff, diff) if value else None), scale * diff
-    if loss == "bce":                       # as losses._bce_loss
+    if loss == "bce":                       # as losses.bce_loss
         pc = np.clip(out, BCE_EPS, 1.0 - BCE_EPS)
         q = 1.0 - pc
         total = None
@@ -57,7 +57,7 @@ def _loss_and_grad(loss, out, Y, reduction, value=True):
         if scale != 1.0:
             dp *= scale
         return total, dp
-    # "bce_logits", as losses._bce_logits_loss
+    # "bce_logits", as losses.bce_logits_loss
     total = (scale * (np.logaddexp(0.0, out).sum(axis=(1, 2)) - (Y * out).sum(axis=(1, 2)))
              if value else None)
     return total, scale * (sigmoid(out) - Y)
@@ -111,14 +111,14 @@ def train_mlp_seeds(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], seeds: S
     check_positive("lr", lr)
     check_option("hidden", hidden, ACTIVATIONS)
     check_option("output", output, ACTIVATIONS)
-    _check_loss_output(loss, output)
+    check_loss_output(loss, output)
     check_option("reduction", reduction, ("mean", "sum"))
     if momentum != 0.0:
         check_positive("momentum", momentum)
         if momentum >= 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if loss != "mse":
-        _check_targets(Y)
+        check_targets("Y", Y)
     nets = [init_mlp(sizes, seed=s, init=init, bias=bias) for s in seeds]  # validates sizes, seeds
     if nets[0]["W1"].shape[0] != X.shape[1]:
         raise ValueError(f"sizes[0] must equal the {X.shape[1]} columns of X, got {sizes[0]}")
@@ -133,7 +133,8 @@ def train_mlp_seeds(X: np.ndarray, Y: np.ndarray, sizes: Sequence[int], seeds: S
     threshold = 0.0 if Y.min() < 0 else 0.5
     Yb = Y > threshold
     to_prob = sigmoid if loss == "bce_logits" else (lambda a: a)
-    acts = [ACTIVATIONS[hidden]] * (L - 1) + [ACTIVATIONS[output]]
+    acts = [(forward.unchecked, backward.unchecked)   # the maths of bpkit.layers, no re-checks
+            for forward, backward in [ACTIVATIONS[hidden]] * (L - 1) + [ACTIVATIONS[output]]]
     lr = float(lr)
 
     def forward():
