@@ -17,7 +17,7 @@ import numpy as np
 from ._validate import (as_array, check_int, check_mask, check_momentum, check_option,
                         check_positive, check_shape, check_targets, check_truncate, checked,
                         shape_str)
-from .fast import shortcuts as fast
+from . import fast_shortcuts as fast
 from .layers import ACTIVATIONS, sigmoid
 from .losses import LOSS_OUTPUTS, LOSSES
 from .mlp import _check_forward, init_mlp, mlp_backward, mlp_forward
@@ -25,7 +25,7 @@ from .optim import clip_grads, global_norm, sgd_step
 from .seqmodel import (check_params, init_rnn, rnn_model_backward, rnn_model_forward,
                        sequence_accuracy, sequence_bce_logits_loss)
 
-__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE", "LOSS_OUTPUTS"]
+__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE"]
 
 # ----------------------------------------------------------------- validation (boundary)
 def check_loss_output(loss: str, output: str) -> None:
