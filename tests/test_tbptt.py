@@ -239,3 +239,17 @@ def test_symbolic_unroll_rnn_matches_rnn_forward():
     with pytest.raises(ValueError, match="xs must hold at least one input"):
         unroll_rnn([], h0, Wx, Wh, b)
     assert isinstance(states[0], sp.MatrixBase)
+
+
+def test_checkpoint_benchmark_results_are_complete():
+    """Chapter 8b reads benchmarks/results/checkpoint.json (timings are not tested)."""
+    import json
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "checkpoint.json"
+    R = json.loads(path.read_text())
+    n = len(R["T"])
+    assert n >= 3 and R["every"] == [checkpoint.checkpoint_every(T) for T in R["T"]]
+    for name in ("full", "steps", "checkpoint"):
+        assert len(R["time_ms"][name]) == len(R["peak_states"][name]) == n
+        assert all(q1 <= med <= q3 for med, q1, q3 in R["time_ms"][name])
+    assert len(R["ratio_checkpoint_over_steps"]) == n
