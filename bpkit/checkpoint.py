@@ -12,8 +12,9 @@ them with the usual recursion
     \frac{dL}{dh_t} = \frac{\partial L}{\partial h_t} + \delta_{t+1} W_h^\top,\qquad
     \delta_t = \frac{dL}{dh_t} \odot (1 - h_t \odot h_t),
 
-so it computes the same gradients as :func:`bpkit.recurrence.rnn_backward` (up to the order
-in which floating-point sums are added).  Stored states: :math:`\lceil T/c \rceil`
+so it computes the same gradients as :func:`bpkit.recurrence.rnn_backward`: bit for bit, as
+both run the same step functions and add the steps' contributions last step first.  Stored
+states: :math:`\lceil T/c \rceil`
 checkpoints plus the at most :math:`c` states of the segment being walked back, least at
 :math:`c \approx \sqrt T` (about :math:`2\sqrt T` instead of :math:`T + 1`); extra work: one
 more forward pass (every step is run twice).
@@ -129,8 +130,8 @@ def rnn_checkpoint_backward(dHs: np.ndarray, cache: tuple
         (dx_t,\ dh_{\text{next}},\ dW_x^{(t)},\ dW_h^{(t)},\ db^{(t)})
         = \text{rnn\_step\_backward}\Big(\frac{dL}{dh_t}\Big),
 
-    summing the per-step weight gradients.  The result equals
-    :func:`bpkit.recurrence.rnn_backward` (full BPTT) up to floating-point summation order.
+    summing the per-step weight gradients, last step first.  The result is
+    :func:`bpkit.recurrence.rnn_backward`'s (full BPTT), bit for bit.
 
     Parameters
     ----------
