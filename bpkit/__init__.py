@@ -35,4 +35,7 @@ from .mlp import init_mlp, mlp_backward, mlp_forward  # noqa: F401
 from .optim import sgd_step  # noqa: F401
 from .train import accuracy, train_mlp, train_step  # noqa: F401
 
+# issue 10: gradient checkpointing for BPTT (bpkit.checkpoint)
+from .checkpoint import checkpoint_every, rnn_checkpoint_backward, rnn_checkpoint_forward  # noqa: F401
+
 __version__ = "0.1.0"

@@ -153,3 +153,36 @@ def evaluate(expr: Any, values: dict) -> np.ndarray:
 def equation(lhs: Any, rhs: Any) -> sp.Eq:
     """An unevaluated equation ``lhs = rhs`` for display (renders as LaTeX in a notebook)."""
     return sp.Eq(lhs, rhs, evaluate=False)
+
+
+# ---------------------------------------------------------------- recurrent networks (BPTT)
+def unroll_rnn(xs: list, h0: sp.Matrix, Wx: sp.Matrix, Wh: sp.Matrix, b: sp.Matrix) -> list:
+    r"""The states of :math:`h_t = \tanh(x_t W_x + h_{t-1} W_h + \mathbf 1 b)` as SymPy
+    matrices, :math:`t = 1, \dots, T`: the RNN unrolled into one nested expression per step.
+
+    Parameters
+    ----------
+    xs : list of sympy.Matrix, each (N, D)
+        The inputs :math:`x_1, \dots, x_T` (``xs[t - 1]`` is :math:`x_t`).
+    h0 : sympy.Matrix, shape (N, H)
+    Wx : sympy.Matrix, shape (D, H)
+    Wh : sympy.Matrix, shape (H, H)
+    b : sympy.Matrix, shape (1, H)
+        The bias as a row, added to every row of the batch.
+
+    Returns
+    -------
+    list of sympy.Matrix, each (N, H)
+        ``[h_1, ..., h_T]``; each contains the one before it.
+    """
+    if not xs:
+        raise ValueError("xs must hold at least one input x_1, got an empty list")
+    ones = sp.ones(h0.shape[0], 1)
+    states, h = [], h0
+    for x in xs:
+        h = (x * Wx + h * Wh + ones * b).applyfunc(sp.tanh)
+        states.append(h)
+    return states
+
+
+__all__ += ["unroll_rnn"]

@@ -221,7 +221,7 @@ RNN_RECIPE = {"epochs": 300, "lr": 0.3, "momentum": 0.9, "clip": 1.0}
 
 
 def _check_train_rnn(X, Y, mask, H, epochs, lr, seed, truncate, clip, momentum, batch_size,
-                     eval_every, scale, stop_at, params):
+                     eval_every, scale, stop_at, params, chunk_updates=False):
     X = as_array("X", X, 3)
     N, T, D = X.shape
     Y = as_array("Y", Y, 3)
@@ -232,6 +232,12 @@ def _check_train_rnn(X, Y, mask, H, epochs, lr, seed, truncate, clip, momentum, 
     check_int("epochs", epochs, 1)
     check_positive("lr", lr)
     check_truncate(truncate)
+    if not isinstance(chunk_updates, (bool, np.bool_)):
+        raise TypeError(f"chunk_updates must be True or False, got {type(chunk_updates).__name__} "
+                        f"({chunk_updates!r})")
+    if chunk_updates and truncate is None:
+        raise ValueError("chunk_updates=True needs truncate=k (an int >= 1): it updates after "
+                         "every chunk of k steps; got truncate=None")
     if clip is not None:
         check_positive("clip", clip)
     check_momentum(momentum)
@@ -264,7 +270,8 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
               truncate: int | None = None, clip: float | None = RNN_RECIPE["clip"],
               momentum: float = RNN_RECIPE["momentum"], batch_size: int | None = None,
               eval_every: int | None = None, scale: float | None = None,
-              stop_at: float | None = None, params: dict | None = None
+              stop_at: float | None = None, params: dict | None = None,
+              chunk_updates: bool = False
               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     r"""Train the sequence model with (truncated) BPTT and gradient descent.
 
@@ -318,6 +325,21 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
         arrays then end at that epoch.
     params : dict, optional
         Start from these parameters (copied) instead of :func:`~bpkit.seqmodel.init_rnn`'s.
+    chunk_updates : bool
+        Only with ``truncate=k``.  ``False`` (default): *accumulated* truncated BPTT — one
+        forward pass over the whole sequence, the chunk gradients of
+        :func:`~bpkit.recurrence.rnn_backward` summed (the gradient of the truncated
+        objective), one update per (mini)batch.  ``True``: *online* truncated BPTT as
+        frameworks run it (Williams & Peng's TBPTT(k, k)): for each chunk of k steps in
+        turn, forward from the state the previous chunk ended in (carried over, a constant
+        for the gradient), the masked mean loss of the chunk's own targets, BPTT inside the
+        chunk, clip, update; the next chunk runs with the updated parameters.  A chunk
+        without a target is run forward but makes no update; momentum's velocity carries
+        across chunks.  To first order in ``lr`` one pass of the online form moves the
+        weights like the accumulated update with each chunk's gradient taken as its own
+        mean (reweighted by :math:`M/M_c`, M the sequence's targets, :math:`M_c` the
+        chunk's).  The history then averages over the chunk updates (loss and accuracy
+        weighted by the chunks' targets, each taken before its chunk's update).
 
     Returns
     -------
@@ -331,7 +353,12 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
         ``"final_loss"``, ``"final_accuracy"`` (shape ()): after the last update.
     """
     X, Y, mask, params = _check_train_rnn(X, Y, mask, H, epochs, lr, seed, truncate, clip,
-                                          momentum, batch_size, eval_every, scale, stop_at, params)
+                                          momentum, batch_size, eval_every, scale, stop_at, params,
+                                          chunk_updates)
+    T = X.shape[1]
+    # the pieces of a sequence that get one update each: all of it, or (online TBPTT) each chunk
+    pieces = ([slice(start, start + truncate) for start in range(0, T, truncate)]
+              if chunk_updates else [slice(None)])
     shuffle = np.random.default_rng((seed, 1))
     velocity = None
     history = {"loss": [], "accuracy": [], "grad_norm": []}
@@ -349,17 +376,23 @@ def train_rnn(X: np.ndarray, Y: np.ndarray, mask: np.ndarray, H: int, *,
             Xb, Yb, mb = X[batch], Y[batch], mask[batch]
             if not mb.any():                     # no target in this minibatch: nothing to learn
                 continue
-            Z, cache = rnn_model_forward(params, Xb)
-            loss, dZ = sequence_bce_logits_loss(Z, Yb, mb)
-            grads = rnn_model_backward(dZ, cache, truncate)
-            norm = global_norm(grads)
-            if not (math.isfinite(loss) and math.isfinite(norm)):
-                raise FloatingPointError("training diverged (non-finite loss or gradient); "
-                                         "lower lr or set clip")
-            if clip is not None:
-                grads, _ = clip_grads(grads, clip)
-            velocity = sgd_step(params, grads, lr, momentum, velocity)
-            steps.append((loss, sequence_accuracy(Z, Yb, mb), norm, np.count_nonzero(mb)))
+            h = None                             # state entering the piece (None: zeros)
+            for piece in pieces:
+                Z, cache = rnn_model_forward(params, Xb[:, piece], h)
+                h = cache.rnn.Hs[:, -1]          # carried into the next chunk as a constant
+                Yc, mc = Yb[:, piece], mb[:, piece]
+                if not mc.any():                 # a chunk without a target: no update
+                    continue
+                loss, dZ = sequence_bce_logits_loss(Z, Yc, mc)
+                grads = rnn_model_backward(dZ, cache, truncate)
+                norm = global_norm(grads)
+                if not (math.isfinite(loss) and math.isfinite(norm)):
+                    raise FloatingPointError("training diverged (non-finite loss or gradient); "
+                                             "lower lr or set clip")
+                if clip is not None:
+                    grads, _ = clip_grads(grads, clip)
+                velocity = sgd_step(params, grads, lr, momentum, velocity)
+                steps.append((loss, sequence_accuracy(Z, Yc, mc), norm, np.count_nonzero(mc)))
         losses, accs, norms, weights = np.array(steps).T
         weights /= weights.sum()                 # loss and accuracy: weighted by targets
         history["loss"].append(losses @ weights)
