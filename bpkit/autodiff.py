@@ -280,17 +280,15 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"backward() needs a scalar loss (one entry), got shape {self.shape}; "
                              f"reduce it first, e.g. with .sum() or .mean()")
-        order, seen, stack_ = [], {id(self)}, [(self, False)]
-        while stack_:                           # iterative depth-first search, post-order
-            node, done = stack_.pop()
-            if done:
+        order, visited, todo = [], set(), [(self, False)]
+        while todo:                             # iterative depth-first search, post-order:
+            node, parents_done = todo.pop()     # a node enters `order` after all its inputs
+            if parents_done:
                 order.append(node)
-                continue
-            stack_.append((node, True))
-            for p in node._parents:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    stack_.append((p, False))
+            elif id(node) not in visited:
+                visited.add(id(node))
+                todo.append((node, True))
+                todo.extend((p, False) for p in node._parents if id(p) not in visited)
         for node in order:                      # intermediate nodes start from zero
             if node._parents:
                 node.grad = np.zeros_like(node.data)
