@@ -26,10 +26,21 @@ like PyTorch's; clear them with :meth:`Tensor.zero_grad` or :func:`zero_grad`.  
 intermediate tensors of a graph are reset by each ``backward`` call.  ``x.detach()`` cuts
 the graph: a tensor with ``x``'s values that gradients do not flow through (truncated
 BPTT).
+
+Adding an operation takes the pattern every operation below follows: compute the value
+with numpy, make the node with ``out = Tensor(value, (x, ...))`` (a float64 ndarray and the
+input tensors; not validated), and set ``out._backward`` to a closure that adds
+``out.grad`` times the local derivative into each input's ``.grad``.
+
+Forward and backward cost: ``backward()`` runs one closure per node, and each closure does
+about the work of its operation's forward step (a matrix product's does two products), so
+one gradient of a scalar loss costs a small multiple of one forward pass, whatever the
+number of parameters.  The graph keeps every node's arrays alive until it is dropped.
 """
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import Any, Iterable, Sequence
 
@@ -40,6 +51,8 @@ __all__ = ["Tensor", "stack", "zero_grad"]
 
 def _as_data(name: str, value: Any) -> np.ndarray:
     """``value`` as a finite float64 array, or a TypeError/ValueError naming ``name``."""
+    if type(value) in (float, int) and math.isfinite(value):    # the common case: a number
+        return np.array(float(value))
     if isinstance(value, Tensor):
         raise TypeError(f"{name} must be numeric data, got a Tensor (use its .data, or .detach())")
     if isinstance(value, (str, bytes)) or value is None:
@@ -60,6 +73,8 @@ def _as_data(name: str, value: Any) -> np.ndarray:
 
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` over the axes numpy broadcast to go from ``shape`` to ``grad.shape``."""
+    if grad.shape == shape:
+        return grad
     while grad.ndim > len(shape):                # leading axes that numpy prepended
         grad = grad.sum(axis=0)
     for axis, n in enumerate(shape):             # axes of length 1 that were stretched
@@ -75,12 +90,19 @@ class Tensor:
     ----------
     data : number or array-like of real numbers, any shape
         Converted to a float64 ndarray; must be finite.
+
+    Attributes
+    ----------
+    data : ndarray of float64
+        The value.
+    grad : ndarray of float64, the shape of ``data``
+        :math:`dL/d\,\text{data}` after ``L.backward()``; zeros before.
     """
 
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data: Any, _parents: tuple = ()):
-        self.data = data if _parents else _as_data("data", data)
+    def __init__(self, data: Any, _parents: tuple = (), _name: str = "data"):
+        self.data = data if _parents else _as_data(_name, data)
         self.grad = np.zeros_like(self.data)
         self._parents = _parents            # the tensors this one was computed from
         self._backward = lambda: None       # adds this node's grad into its parents' grads
@@ -100,20 +122,19 @@ class Tensor:
     # ------------------------------------------------------------------ binary operators
     @staticmethod
     def _lift(other: Any, op: str) -> "Tensor":
-        return other if isinstance(other, Tensor) else Tensor(_as_data(f"the operand of {op}", other))
+        return other if isinstance(other, Tensor) else Tensor(other, _name=f"the operand of {op}")
 
-    def _pair(self, other: Any, op: str) -> "Tensor":
-        other = self._lift(other, op)
+    def _apply(self, fn: Any, other: "Tensor", op: str) -> np.ndarray:
+        """``fn(self.data, other.data)``, or a ValueError naming the shapes that do not broadcast."""
         try:
-            np.broadcast_shapes(self.shape, other.shape)
+            return fn(self.data, other.data)
         except ValueError:
             raise ValueError(f"operands of {op} must have shapes numpy can broadcast, got "
                              f"{self.shape} and {other.shape}") from None
-        return other
 
     def __add__(self, other: Any) -> "Tensor":
-        other = self._pair(other, "+")
-        out = Tensor(self.data + other.data, (self, other))
+        other = self._lift(other, "+")
+        out = Tensor(self._apply(np.add, other, "+"), (self, other))
 
         def _backward():                        # d(a + b)/da = d(a + b)/db = 1
             self.grad += _unbroadcast(out.grad, self.shape)
@@ -122,8 +143,8 @@ class Tensor:
         return out
 
     def __mul__(self, other: Any) -> "Tensor":
-        other = self._pair(other, "*")
-        out = Tensor(self.data * other.data, (self, other))
+        other = self._lift(other, "*")
+        out = Tensor(self._apply(np.multiply, other, "*"), (self, other))
 
         def _backward():                        # d(ab)/da = b, d(ab)/db = a
             self.grad += _unbroadcast(out.grad * other.data, self.shape)
@@ -132,11 +153,11 @@ class Tensor:
         return out
 
     def __truediv__(self, other: Any) -> "Tensor":
-        other = self._pair(other, "/")
+        other = self._lift(other, "/")
         if not other.data.all():
             raise ValueError(f"the divisor of / must have no zero entries, got "
                              f"{other.data.size - np.count_nonzero(other.data)} zero(s)")
-        out = Tensor(self.data / other.data, (self, other))
+        out = Tensor(self._apply(np.divide, other, "/"), (self, other))
 
         def _backward():                        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
             self.grad += _unbroadcast(out.grad / other.data, self.shape)
@@ -291,7 +312,7 @@ class Tensor:
                 todo.extend((p, False) for p in node._parents if id(p) not in visited)
         for node in order:                      # intermediate nodes start from zero
             if node._parents:
-                node.grad = np.zeros_like(node.data)
+                node.grad.fill(0.0)
         self.grad += 1.0                        # dL/dL = 1
         for node in reversed(order):
             node._backward()
