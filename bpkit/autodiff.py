@@ -96,7 +96,7 @@ class Tensor:
     data : ndarray of float64
         The value.
     grad : ndarray of float64, the shape of ``data``
-        :math:`dL/d\,\text{data}` after ``L.backward()``; zeros before.
+        The gradient dL/d(data) after ``L.backward()``; zeros before.
     """
 
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
