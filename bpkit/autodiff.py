@@ -88,8 +88,9 @@ class Tensor:
 
     Parameters
     ----------
-    data : number or array-like of real numbers, any shape
-        Converted to a float64 ndarray; must be finite.
+    data : float or ndarray, any shape
+        A number, a (nested) list or an array of real numbers; converted to a float64
+        ndarray; must be finite.
 
     Attributes
     ----------
