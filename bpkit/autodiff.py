@@ -51,7 +51,7 @@ __all__ = ["Tensor", "stack", "zero_grad"]
 
 def _as_data(name: str, value: Any) -> np.ndarray:
     """``value`` as a finite float64 array, or a TypeError/ValueError naming ``name``."""
-    if type(value) in (float, int) and math.isfinite(value):    # the common case: a number
+    if type(value) is float and math.isfinite(value):    # the common case: a number
         return np.array(float(value))
     if isinstance(value, Tensor):
         raise TypeError(f"{name} must be numeric data, got a Tensor (use its .data, or .detach())")

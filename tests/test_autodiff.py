@@ -106,6 +106,14 @@ def test_unary_functions(shape, seed, fn):
     gradcheck(lambda t: (getattr(t, fn)() * G).sum(), [x])
 
 
+def test_ndarray_on_the_left_defers_to_the_tensor():
+    rng = np.random.default_rng(0)
+    A, W = rng.normal(size=(3, 2)), rng.normal(size=(2, 4))
+    gradcheck(lambda w: (A @ w).tanh().sum() + (A[:, :1] / (w * w + 1.0)).sum() + (A[0, 0] - w).sum(), [W])
+    assert isinstance(np.ones((3, 2)) @ Tensor(W), Tensor)
+    assert Tensor(10**3).data == 1000.0 and Tensor(np.float32(0.5)).data.dtype == np.float64
+
+
 def test_unary_values_and_extremes():
     x = np.array([-1e4, -3.0, 0.0, 2.0, 1e4])
     t = Tensor(x)
