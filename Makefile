@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 PY310 = $(shell $(PYTHON) -c 'import sys; print("-py310" if sys.version_info < (3, 11) else "")')
 
 .PHONY: help setup book test unit nbval build-book lab execute bench bench-peers clean \
-        grading-setup validate release autograde grades feedback
+        grading-setup validate release autograde grades feedback summary grade-class-demo
 
 help:
 	@echo "make book     build the site into _build/html (creates .venv on first use)"
@@ -34,7 +34,9 @@ help:
 	@echo "Graded assignments (nbgrader; own venv assignments/.venv; see assignments/README.md):"
 	@echo "make validate  check that the instructor notebooks in assignments/source pass their tests"
 	@echo "make release   student versions -> assignments/release/<assignment>/"
-	@echo "make autograde SUBMISSIONS=folder   collect folder/<student>/<notebook>.ipynb, grade all"
+	@echo "make autograde SUBMISSIONS=folder   collect folder/<student>/<notebook>.ipynb, grade all, summary"
+	@echo "make summary   the summary of the last autograde again (failures, tampering, late work)"
+	@echo "make grade-class-demo  grade 200 synthetic students in a temporary course and time it"
 	@echo "make grades    assignments/grades.csv (totals) and grades_tasks.csv (per task)"
 	@echo "make feedback  HTML feedback -> assignments/feedback/<student>/<assignment>/"
 
@@ -136,13 +138,23 @@ validate: grading-setup
 
 release: grading-setup
 	$(NBGRADER) generate_assignment '*' --force
+	$(GVENV)/bin/python assignments/course_tools.py due-dates $(COURSE)
 	@echo "Student versions: $(abspath $(COURSE))/release/<assignment>/<assignment>.ipynb"
 
+# Grades every hand-in (the judges run GRADE_JOBS at a time), then prints a summary; exit
+# status 0 all graded, 1 some submission not graded, 2 bad SUBMISSIONS folder, 3 the grading
+# environment was changed by a student's code (assignments/README.md, step 4).
+GRADE_JOBS ?= $(JOBS)
 autograde: grading-setup
-ifdef SUBMISSIONS
-	$(GVENV)/bin/python assignments/course_tools.py collect $(SUBMISSIONS) $(COURSE)
-endif
-	$(NBGRADER) autograde '*' --force
+	$(GVENV)/bin/python assignments/course_tools.py autograde $(COURSE) $(SUBMISSIONS) --jobs $(GRADE_JOBS)
+
+summary: grading-setup
+	$(GVENV)/bin/python assignments/course_tools.py summary $(COURSE)
+
+# A synthetic class graded end to end in assignments/class_demo/ (not part of make test).
+CLASS_SIZE ?= 200
+grade-class-demo: grading-setup
+	nice $(GVENV)/bin/python assignments/class_demo.py --students $(CLASS_SIZE) --jobs $(GRADE_JOBS)
 
 grades: grading-setup
 	$(NBGRADER) export --to grades.csv

@@ -12,24 +12,53 @@ the repository was cloned:
     feedback/<student>/<assignment>/...html      feedback           (nbgrader generate_feedback)
     gradebook.db                                 the scores (SQLite)
     grades.csv, grades_tasks.csv                 exported scores (nbgrader export --to grades.csv)
+    grading_reports/<student>/<assignment>/...   what the judge found (failures, tampering)
+    grading_summary.csv, tampering.csv           the end-of-run summary (course_tools.py summary)
+
+Grading runs the instructor's tests in a clean process against the student's functions,
+which run in another process with limits (grader/judge.py; README.md, "How the grading
+works").  The settings an instructor changes are at the top.
 """
 
 import csv
 import os
 import re
+import sys
 
 from nbgrader.api import MissingEntry
-from nbgrader.converters import GenerateAssignment, GenerateFeedback
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.plugins import CsvExportPlugin
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, Execute, OverwriteCells
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "grader"))
+from nbgrader_plugin import LatePolicy, RepairMetadata, SecureExecute  # noqa: E402
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "bpkit"
 
-# Seconds per cell when nbgrader runs a notebook (validate, autograde); the assignments'
-# training cells take well under a second with a correct solution.
+# ----------------------------------------------------------- settings of the course
+# Due date of every assignment (UTC).  A hand-in after it loses `fraction_per_day` of its
+# score per started day late, at most `max_fraction` (0.1 and 1.0: 10 % a day, nothing
+# after ten days).  Set your own dates; `make release` and `make autograde` write them into
+# the gradebook.  The hand-in time is the submission's timestamp.txt (README.md, step 3).
+c.LatePolicy.due_dates = {
+    "ps1_static_backprop": "2027-02-05 17:00:00 UTC",
+    "ps2_bptt": "2027-02-19 17:00:00 UTC",
+}
+c.LatePolicy.fraction_per_day = 0.1
+c.LatePolicy.max_fraction = 1.0
+
+# Limits while grading a student's code: seconds per test cell (and per cell of the
+# student's own code), memory of the process that runs it, characters of output kept per
+# cell.  A correct solution needs a few seconds for the slowest test cell.
+c.SecureExecute.timeout = 30
+c.SecureExecute.memory_mb = 2048
+c.SecureExecute.output_chars = 10_000
+
+# Seconds per cell when nbgrader runs a notebook in a kernel (`make validate` only: grading
+# does not use a kernel).
 c.Execute.timeout = 60
 
 # Stub for a solution region that does not name its task.
@@ -124,3 +153,16 @@ class CsvExportWithTasks(CsvExportPlugin):
 
 
 c.ExportApp.plugin_class = CsvExportWithTasks
+
+# Grading: put back the grader metadata before nbgrader checks the cells, and grade with the
+# judge instead of running the notebook in a kernel (grader/nbgrader_plugin.py).  A test cell
+# that a submission deleted is put back, so it is graded like the others.
+c.Autograde.sanitize_preprocessors = [
+    p for q in Autograde.class_traits()["sanitize_preprocessors"].default()
+    for p in ((RepairMetadata, q) if q is OverwriteCells else (q,))
+]
+c.Autograde.autograde_preprocessors = [
+    SecureExecute if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()
+]
+c.OverwriteCells.add_missing_cells = True
+c.AssignLatePenalties.plugin_class = LatePolicy
