@@ -46,6 +46,7 @@ c.CourseDirectory.course_id = "bpkit"
 c.LatePolicy.due_dates = {
     "ps1_static_backprop": "2027-02-05 17:00:00 UTC",
     "ps2_bptt": "2027-02-19 17:00:00 UTC",
+    "ps3_autodiff": "2027-03-05 17:00:00 UTC",
 }
 c.LatePolicy.fraction_per_day = 0.1
 c.LatePolicy.max_fraction = 1.0

@@ -1,4 +1,4 @@
-"""bpkit against its peers: plain numpy, PyTorch eager (CPU, float64) and micrograd.
+"""bpkit against its peers: plain numpy, PyTorch eager (CPU, float64), micrograd and the book's engine.
 
 Run: ``make bench-peers`` (creates ``benchmarks/.venv`` from ``benchmarks/requirements.txt``
 and runs this file), or ``python benchmarks/peers.py`` in an environment that has
@@ -52,6 +52,7 @@ import time
 import numpy as np
 
 import bpkit
+from bpkit.autodiff import Tensor, stack
 from bpkit import (bce_loss, init_mlp, mlp_backward, mlp_forward, rel_error, sgd_step,
                    train_step, xor)
 from bpkit.datasets import delayed_xor
@@ -97,6 +98,7 @@ LABELS = {
     "torch_rnn_1t": "PyTorch nn.RNN, 1 thread",
     "torch_rnn_default": "PyTorch nn.RNN, default threads",
     "micrograd": "micrograd",
+    "autodiff": "bpkit.autodiff (the book's engine)",
 }
 #: Ratios are stored for every contender over each of these that ran in the same round.
 REFERENCES = ("bpkit", "bpkit_train_step", "numpy", "numpy_same")
@@ -306,6 +308,41 @@ def mlp_micrograd(p0, X, Y, lr):
     return Contender("micrograd", step, grads, lambda: as_arrays("data"))
 
 
+def _tensors(p0):
+    return {k: Tensor(v) for k, v in p0.items()}
+
+
+def _engine_update(P, lr):
+    for t in P.values():
+        t.data -= lr * t.grad
+        t.zero_grad()
+
+
+def mlp_autodiff(p0, X, Y, lr):
+    """The book's engine (chapter 12): the forward pass in Tensor operations, loss.backward()."""
+    P = _tensors(p0)
+    Xt, Yt, n = Tensor(X), Tensor(Y), X.shape[0]
+
+    def loss():
+        a = Xt
+        for i in range(1, len(P) // 2 + 1):
+            a = (a @ P[f"W{i}"] + P[f"b{i}"]).sigmoid()
+        return -(Yt * a.log() + (1.0 - Yt) * (1.0 - a).log()).sum() * (1.0 / n)
+
+    def step():
+        loss().backward()
+        _engine_update(P, lr)
+
+    def grads():
+        loss().backward()
+        g = {k: t.grad.copy() for k, t in P.items()}
+        for t in P.values():
+            t.zero_grad()
+        return g
+
+    return Contender("autodiff", step, grads, lambda: {k: t.data for k, t in P.items()})
+
+
 # ----------------------------------------------------------------------------- RNN
 def rnn_bpkit(p0, X, Y, mask, lr):
     p = _copy(p0)
@@ -490,6 +527,36 @@ def rnn_torch_nnrnn(p0, X, Y, mask, lr, threads, key):
     return Contender(key, step, grads, lambda: as_dict(plist), threads)
 
 
+def rnn_autodiff(p0, X, Y, mask, lr):
+    """The book's engine (chapter 12): the recurrence as a Python loop over time steps."""
+    P = _tensors(p0)
+    Xt, Yt = Tensor(X), Tensor(Y)
+    w = Tensor(mask[:, :, None] / (mask.sum() * Y.shape[2]))
+    N, T, _ = X.shape
+    h0 = Tensor(np.zeros((N, p0["Wh"].shape[0])))
+
+    def loss():
+        h, hs = h0, []
+        for t in range(T):
+            h = (Xt[:, t] @ P["Wx"] + h @ P["Wh"] + P["bh"]).tanh()
+            hs.append(h)
+        p = (stack(hs, axis=1) @ P["Wy"] + P["by"]).sigmoid()
+        return -((Yt * p.log() + (1.0 - Yt) * (1.0 - p).log()) * w).sum()
+
+    def step():
+        loss().backward()
+        _engine_update(P, lr)
+
+    def grads():
+        loss().backward()
+        g = {k: t.grad.copy() for k, t in P.items()}
+        for t in P.values():
+            t.zero_grad()
+        return g
+
+    return Contender("autodiff", step, grads, lambda: {k: t.data for k, t in P.items()})
+
+
 # ============================================================================ measuring
 def check_agreement(contenders, ref_grads, steps=3, tol=GRAD_TOL):
     """Assert every contender's gradients (and parameters after `steps` updates) match
@@ -572,7 +639,7 @@ def time_contenders(contenders, budget_s, block_s, min_rounds=7, max_rounds=25):
 def mlp_contenders(p0, X, Y, lr, micrograd=False):
     cs = [mlp_bpkit(p0, X, Y, lr), mlp_bpkit_train_step(p0, X, Y, lr), mlp_numpy(p0, X, Y, lr),
           mlp_numpy(p0, X, Y, lr, "numpy_same"), mlp_torch(p0, X, Y, lr, 1, "torch_1t"),
-          mlp_torch(p0, X, Y, lr, TORCH_DEFAULT_THREADS, "torch_default")]
+          mlp_torch(p0, X, Y, lr, TORCH_DEFAULT_THREADS, "torch_default"), mlp_autodiff(p0, X, Y, lr)]
     if micrograd:
         cs.append(mlp_micrograd(p0, X, Y, lr))
     return cs
@@ -582,7 +649,7 @@ def rnn_contenders(p0, X, Y, mask, lr, default_threads=True):
     cs = [rnn_bpkit(p0, X, Y, mask, lr), rnn_numpy(p0, X, Y, mask, lr),
           rnn_numpy_same(p0, X, Y, mask, lr),
           rnn_torch(p0, X, Y, mask, lr, 1, "torch_1t"),
-          rnn_torch_nnrnn(p0, X, Y, mask, lr, 1, "torch_rnn_1t")]
+          rnn_torch_nnrnn(p0, X, Y, mask, lr, 1, "torch_rnn_1t"), rnn_autodiff(p0, X, Y, mask, lr)]
     if default_threads:
         cs += [rnn_torch(p0, X, Y, mask, lr, TORCH_DEFAULT_THREADS, "torch_default"),
                rnn_torch_nnrnn(p0, X, Y, mask, lr, TORCH_DEFAULT_THREADS, "torch_rnn_default")]
@@ -911,10 +978,11 @@ def summary(r, log):
     for task, keys in (("xor", ("bpkit/numpy", "bpkit/numpy_same", "bpkit_train_step/numpy",
                                 "bpkit_train_step/numpy_same", "torch_1t/bpkit",
                                 "torch_default/bpkit", "torch_1t/bpkit_train_step",
-                                "micrograd/bpkit")),
+                                "micrograd/bpkit", "autodiff/bpkit", "autodiff/numpy_same")),
                        ("rnn", ("bpkit/numpy", "bpkit/numpy_same", "torch_1t/bpkit",
                                 "torch_default/bpkit", "torch_rnn_1t/bpkit",
-                                "torch_rnn_default/bpkit"))):
+                                "torch_rnn_default/bpkit", "autodiff/bpkit",
+                                "autodiff/numpy_same"))):
         for k in keys:
             log(f"  {task:4s} {k:28s} {ratio(task, k)}")
     for name, s in r["scaling"].items():

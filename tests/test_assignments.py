@@ -15,7 +15,8 @@ The test students hand in every problem set in ``source/`` (``PIPELINE``); most 
 ``classic_bug``
     the solution with one classic mistake (``BUGS``), which must cost exactly its task:
     problem set 1 takes the sigmoid derivative of z instead of a (task 2), problem set 2
-    forgets the gradient that arrives from step t + 1 in BPTT (task 2);
+    forgets the gradient that arrives from step t + 1 in BPTT (task 2), problem set 3 does not
+    sum a broadcast input's gradient over the broadcast axes (task 1);
 ``late``
     the solution, handed in three started days after the due date: 30 % off;
 ``sneaky``, ``hang``, ``crash``
@@ -59,6 +60,9 @@ BUGS = {
     "ps2_bptt": ("task2_rnn_backward",
                  "rnn_step_backward(dHs[:, t] + dh_next, caches[t])",
                  "rnn_step_backward(dHs[:, t], caches[t])"),
+    "ps3_autodiff": ("task1_add_backward",
+                     "return unbroadcast(dout, tuple(a_shape)), unbroadcast(dout, tuple(b_shape))",
+                     "return dout, dout"),
 }
 
 LABEL = re.compile(r"### BEGIN SOLUTION \((Task (\d+): implement (\w+))\)$")

@@ -64,7 +64,7 @@ def test_metadata(results):
 
 
 def test_tasks(results):
-    common = {"bpkit", "numpy", "numpy_same", "torch_1t", "torch_default"}
+    common = {"bpkit", "numpy", "numpy_same", "torch_1t", "torch_default", "autodiff"}
     check_point(results["tasks"]["xor"], "xor", common | {"bpkit_train_step", "micrograd"})
     check_point(results["tasks"]["rnn"], "rnn", common | {"torch_rnn_1t", "torch_rnn_default"})
     for task in ("xor", "rnn"):
@@ -72,6 +72,9 @@ def test_tasks(results):
         for key in ("bpkit/numpy", "bpkit/numpy_same", "torch_1t/bpkit", "torch_default/bpkit"):
             assert key in ratios, (task, key)
     assert "micrograd/bpkit" in results["tasks"]["xor"]["ratios"]
+    for task in ("xor", "rnn"):
+        for key in ("autodiff/bpkit", "autodiff/numpy_same"):
+            assert key in results["tasks"][task]["ratios"], (task, key)
 
 
 @pytest.mark.parametrize("family", ["mlp_width", "rnn_length", "rnn_width"])
@@ -111,3 +114,19 @@ def test_sweeps(results):
         check_sweep(s, f"delayed xor, delay {delay}")
         assert len(s["heldout_accuracy"]) == s["n"]
         assert all(0.0 <= a <= 1.0 for a in s["heldout_accuracy"])
+
+
+def test_performance_page_falls_back_to_the_repository_copy():
+    """Opened alone (Colab), the Performance page downloads peers.json from the repository
+    named in _config.yml, at a pinned tag; the URL must follow the config."""
+    import re
+
+    config = (ROOT / "_config.yml").read_text()
+    repo = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", config, re.M).group(1)
+    nb = json.loads((ROOT / "chapters" / "11_performance.ipynb").read_text())
+    loader = next("".join(c["source"]) for c in nb["cells"]
+                  if c["cell_type"] == "code" and "RESULTS_URL" in "".join(c["source"]))
+    assert f'REPOSITORY = "{repo}"' in loader
+    assert re.search(r'TAG = "v\d+\.\d+\.\d+"', loader)
+    assert "remove-cell" in next(c for c in nb["cells"] if "RESULTS_URL" in "".join(c["source"]))[
+        "metadata"].get("tags", [])
