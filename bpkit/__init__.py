@@ -14,18 +14,21 @@ train      train_step, train_mlp, accuracy, train_rnn
 gradcheck  numerical_gradient, rel_error, check_gradients
 recurrence rnn_step_forward/backward, rnn_forward, rnn_backward (full and truncated
            BPTT), rnn_backward_states
+checkpoint rnn_checkpoint_forward/backward, checkpoint_every: BPTT that keeps every
+           c-th state and recomputes the rest (chapter 8b)
 seqmodel   init_rnn, rnn_model_forward/backward, sequence_bce_logits_loss,
            sequence_accuracy
 rnn        all the recurrent names above in one namespace (``from bpkit import rnn``)
 datasets   xor, delayed_xor
+autodiff   Tensor, stack, zero_grad: a small reverse-mode engine (chapter 12)
 symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
 fast_*     speed-only code a reader can skip: fast_sweep (stacked seed sweeps),
            fast_checks and fast_shortcuts (quick acceptance of valid inputs)
 sweep      train_mlp_seeds, xor_seed_sweep (the names of bpkit.fast_sweep)
 """
 
-from . import (datasets, gradcheck, layers, losses, mlp, optim, recurrence, rnn,  # noqa: F401
-               seqmodel, sweep, train)
+from . import (autodiff, checkpoint, datasets, gradcheck, layers, losses, mlp, optim,  # noqa: F401
+               recurrence, rnn, seqmodel, sweep, train)
 from .datasets import delayed_xor, xor  # noqa: F401
 from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error, verdict  # noqa: F401
 from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401
@@ -34,8 +37,6 @@ from .losses import bce_logits_loss, bce_loss, mse_loss  # noqa: F401
 from .mlp import init_mlp, mlp_backward, mlp_forward  # noqa: F401
 from .optim import sgd_step  # noqa: F401
 from .train import accuracy, train_mlp, train_step  # noqa: F401
-
-# issue 10: gradient checkpointing for BPTT (bpkit.checkpoint)
 from .checkpoint import checkpoint_every, rnn_checkpoint_backward, rnn_checkpoint_forward  # noqa: F401
 
 __version__ = "0.1.0"
