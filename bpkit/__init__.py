@@ -9,18 +9,22 @@ Modules
 layers     forward/backward pairs: dense, sigmoid, tanh, relu, identity
 losses     mse_loss, bce_loss, bce_logits_loss -> (loss, gradient)
 mlp        init_mlp, mlp_forward, mlp_backward
-optim      sgd_step
-train      train_step, train_mlp, accuracy
-sweep      train_mlp_seeds, xor_seed_sweep (many seeds at once, stacked)
+optim      sgd_step, clip_grads, global_norm
+train      train_step, train_mlp, accuracy, train_rnn
 gradcheck  numerical_gradient, rel_error, check_gradients
-rnn        rnn_step_forward/backward, rnn_forward, rnn_backward (full and truncated
-           BPTT), rnn_backward_states, init_rnn, rnn_model_forward/backward,
-           sequence_bce_logits_loss, sequence_accuracy, clip_grads, train_rnn
+recurrence rnn_step_forward/backward, rnn_forward, rnn_backward (full and truncated
+           BPTT), rnn_backward_states
+seqmodel   init_rnn, rnn_model_forward/backward, sequence_bce_logits_loss,
+           sequence_accuracy
+rnn        all the recurrent names above in one namespace (``from bpkit import rnn``)
 datasets   xor, delayed_xor
 symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
+fast       speed-only code a reader can skip (stacked seed sweeps, check shortcuts)
+sweep      train_mlp_seeds, xor_seed_sweep (from bpkit.fast.sweep)
 """
 
-from . import datasets, gradcheck, layers, losses, mlp, optim, rnn, sweep, train  # noqa: F401
+from . import (datasets, gradcheck, layers, losses, mlp, optim, recurrence, rnn,  # noqa: F401
+               seqmodel, sweep, train)
 from .datasets import delayed_xor, xor  # noqa: F401
 from .gradcheck import check_gradients, max_rel_error, numerical_gradient, rel_error, verdict  # noqa: F401
 from .layers import (dense_backward, dense_forward, relu_backward, relu_forward,  # noqa: F401

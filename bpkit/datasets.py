@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import check_int
+
 __all__ = ["xor", "delayed_xor"]
 
 
@@ -22,12 +24,15 @@ def xor() -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+def _check_delayed_xor(n, T, delay, seed):
+    check_int("n", n, 1)
+    check_int("delay", delay, 1)
+    check_int("T", T, 1)
+    if T <= delay:
+        raise ValueError(f"T must be > delay (at least one step with a target), "
+                         f"got T={T}, delay={delay}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
 
 
 def delayed_xor(n: int, T: int, delay: int, seed: int = 0
@@ -63,14 +68,7 @@ def delayed_xor(n: int, T: int, delay: int, seed: int = 0
     mask : ndarray of bool, shape (n, T)
         False for the first ``delay`` steps, True after.
     """
-    n = _check_int("n", n, 1)
-    delay = _check_int("delay", delay, 1)
-    T = _check_int("T", T, 1)
-    if T <= delay:
-        raise ValueError(f"T must be > delay (at least one step with a target), "
-                         f"got T={T}, delay={delay}")
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} ({seed!r})")
+    _check_delayed_xor(n, T, delay, seed)
     bits = np.random.default_rng(seed).integers(0, 2, (n, T, 1))
     X = bits.astype(np.float64)
     Y = np.zeros((n, T, 1))

@@ -1,8 +1,9 @@
 r"""One forward/backward pair per chain-rule step (batch-first, CS231n style).
 
 Every ``*_forward`` returns ``(out, cache)``; the matching ``*_backward`` takes the
-upstream gradient ``dout`` (same shape as ``out``) and the cache, and returns the
-gradient with respect to each input, named ``d<input>``.
+upstream gradient (same shape as ``out``) and the cache, and returns the gradient with
+respect to each input, named ``d<input>``: the gradient arriving from later in the
+computation times the step's local derivative.
 
 A batch has ``N`` rows.  With ``x`` of shape ``(N, D)`` and ``W`` of shape ``(D, H)``:
 
@@ -17,17 +18,13 @@ identity               :math:`a = z`                                 :math:`dz =
 =====================  ===========================================  =========================
 
 The derivative of ReLU at exactly 0 is taken as 0 (SymPy's ``Heaviside(z, 0)``).
-
-The public functions validate their inputs; the underscored twins do the same
-arithmetic without checks and are what :mod:`bpkit.mlp` chains together after it
-has validated the whole batch once.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, check_shape
+from ._validate import as_array, check_shape, checked
 
 __all__ = [
     "dense_forward", "dense_backward",
@@ -35,23 +32,49 @@ __all__ = [
     "tanh_forward", "tanh_backward",
     "relu_forward", "relu_backward",
     "identity_forward", "identity_backward",
-    "sigmoid",
+    "sigmoid", "ACTIVATIONS",
 ]
 
 
-# ----------------------------------------------------------------------------- dense
-def _dense_forward(x, W, b):
-    z = x @ W
+# ----------------------------------------------------------------- validation (boundary)
+def _check_dense_forward(x, W, b):
+    x = as_array("x", x, 2)
+    W = as_array("W", W, 2)
+    check_shape("W", W, (x.shape[1], None), f"rows must match x's {x.shape[1]} columns")
     if b is not None:
-        z += b
-    return z, (x, W)
+        b = as_array("b", b, 1)
+        check_shape("b", b, (W.shape[1],), "one entry per column of W")
+    return x, W, b
 
 
-def _dense_backward(dz, cache):
+def _check_dense_backward(dz, cache):
+    if type(cache) is not tuple or len(cache) != 2:
+        raise TypeError(f"cache must be the tuple returned by dense_forward, "
+                        f"got {type(cache).__name__}")
     x, W = cache
-    return dz @ W.T, x.T @ dz, dz.sum(axis=0)
+    dz = as_array("dz", dz, 2)
+    check_shape("dz", dz, (x.shape[0], W.shape[1]), "the shape of z = x @ W + b")
+    return dz, cache
 
 
+def _check_z(z):
+    return (as_array("z", z),)
+
+
+def _check_da_against(forward_name):
+    """The check of an activation's backward: ``da`` has the shape of the cached array."""
+    def check(da, cache):
+        if type(cache) is not np.ndarray:
+            raise TypeError(f"cache must be the ndarray returned by {forward_name}, "
+                            f"got {type(cache).__name__}")
+        da = as_array("da", da)
+        check_shape("da", da, cache.shape, f"the shape of {forward_name}'s output")
+        return da, cache
+    return check
+
+
+# ------------------------------------------------------------------------------ dense
+@checked(_check_dense_forward)
 def dense_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray | None
                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     r"""Affine step :math:`z = xW + b`.
@@ -63,7 +86,7 @@ def dense_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray | None
     W : ndarray, shape (D, H)
         Weights.
     b : ndarray, shape (H,), or None
-        Bias, broadcast over the batch; ``None`` for a layer without bias.
+        Bias, added to every row; ``None`` for a layer without bias.
 
     Returns
     -------
@@ -71,27 +94,26 @@ def dense_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray | None
     cache : tuple ``(x, W)``
         What :func:`dense_backward` needs.
     """
-    x = as_array("x", x, 2)
-    W = as_array("W", W, 2)
-    check_shape("W", W, (x.shape[1], None), f"rows must match x's {x.shape[1]} columns")
+    z = x @ W
     if b is not None:
-        b = as_array("b", b, 1)
-        check_shape("b", b, (W.shape[1],), "one entry per column of W")
-    return _dense_forward(x, W, b)
+        z = z + b
+    return z, (x, W)
 
 
+@checked(_check_dense_backward)
 def dense_backward(dz: np.ndarray, cache: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of :math:`z = xW + b`.
 
     .. math:: dx = dz\,W^\top,\qquad dW = x^\top dz,\qquad db = \textstyle\sum_{n} dz_{n,:}
 
-    The bias gradient is *summed* over the batch (the bias is added to every row).
+    The bias gradient is *summed* over the batch: the bias is added to every row, and
+    gradients add where a value is used more than once.
 
     Parameters
     ----------
     dz : ndarray, shape (N, H)
-        Upstream gradient :math:`\partial L/\partial z`.
+        Upstream gradient :math:`dL/dz`.
     cache : tuple
         From :func:`dense_forward`.
 
@@ -102,82 +124,26 @@ def dense_backward(dz: np.ndarray, cache: tuple[np.ndarray, np.ndarray]
     db : ndarray, shape (H,)
         Returned even when the forward pass had no bias.
     """
-    x, W = _unpack(cache, 2, "dense_forward")
-    dz = as_array("dz", dz, 2)
-    check_shape("dz", dz, (x.shape[0], W.shape[1]), "the shape of z = x @ W + b")
-    return _dense_backward(dz, cache)
+    x, W = cache
+    dx = dz @ W.T
+    dW = x.T @ dz
+    db = dz.sum(axis=0)
+    return dx, dW, db
 
 
-# ----------------------------------------------------------------------- activations
+# ------------------------------------------------------------------------ activations
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    r"""Logistic function :math:`\sigma(z) = 1/(1 + e^{-z})`, computed as
-    :math:`\exp(-\log(1 + e^{-z}))` with ``np.logaddexp`` so that it never overflows
-    (finite and warning-free at ``z = ±1e4``).  No input checks; any shape."""
-    t = np.negative(np.asarray(z, dtype=np.float64))
-    if t.ndim == 0:  # scalars: ufuncs return numpy scalars, which cannot take out=
-        return np.exp(-np.logaddexp(0.0, t))
-    np.logaddexp(0.0, t, out=t)
-    np.negative(t, out=t)
-    return np.exp(t, out=t)
+    r"""Logistic function :math:`\sigma(z) = 1/(1 + e^{-z})`, without overflow.
+
+    Written as :math:`\sigma(z) = \exp(-\log(1 + e^{-z}))`: for :math:`z = -1000` the
+    textbook form computes :math:`e^{1000}`, which overflows to ``inf`` (with a warning),
+    whereas ``np.logaddexp(0, -z)`` computes :math:`\log(e^0 + e^{-z})` without ever forming
+    :math:`e^{-z}`.  Finite and warning-free at ``z = ±1e4``.  No input checks; any shape.
+    """
+    return np.exp(-np.logaddexp(0.0, np.negative(z)))     # np.negative(z) = -z, also for lists
 
 
-def _sigmoid_forward(z):
-    a = np.negative(z)
-    np.logaddexp(0.0, a, out=a)
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    return a, a
-
-
-def _sigmoid_backward(da, a):
-    dz = 1.0 - a
-    dz *= a
-    dz *= da
-    return dz
-
-
-def _tanh_forward(z):
-    a = np.tanh(z)
-    return a, a
-
-
-def _tanh_backward(da, a):
-    dz = a * a
-    np.subtract(1.0, dz, out=dz)
-    dz *= da
-    return dz
-
-
-def _relu_forward(z):
-    return np.maximum(z, 0.0), z
-
-
-def _relu_backward(da, z):
-    return da * (z > 0)
-
-
-def _identity_forward(z):
-    return z, z
-
-
-def _identity_backward(da, z):
-    return da
-
-
-def _activation_forward(z, fn):
-    z = as_array("z", z)
-    return fn(z)
-
-
-def _activation_backward(da, cache, fn, forward_name):
-    if type(cache) is not np.ndarray:
-        raise TypeError(f"cache must be the ndarray returned by {forward_name}, "
-                        f"got {type(cache).__name__}")
-    da = as_array("da", da)
-    check_shape("da", da, cache.shape, f"the shape of {forward_name}'s output")
-    return fn(da, cache)
-
-
+@checked(_check_z)
 def sigmoid_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Sigmoid step :math:`a = \sigma(z)`.
 
@@ -194,16 +160,18 @@ def sigmoid_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         array object as ``a``: modify a copy of ``a``, not ``a`` itself, before calling
         :func:`sigmoid_backward`.
     """
-    return _activation_forward(z, _sigmoid_forward)
+    a = sigmoid(z)
+    return a, a
 
 
+@checked(_check_da_against("sigmoid_forward"))
 def sigmoid_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     r""":math:`dz = da \odot a \odot (1 - a)` where ``a = cache`` is the sigmoid's *output*.
 
     Parameters
     ----------
     da : ndarray, same shape as a
-        Upstream gradient :math:`\partial L/\partial a`.
+        Upstream gradient :math:`dL/da`.
     cache : ndarray
         From :func:`sigmoid_forward` (the activation ``a``, not the pre-activation ``z``).
 
@@ -211,9 +179,11 @@ def sigmoid_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     -------
     dz : ndarray, same shape as a
     """
-    return _activation_backward(da, cache, _sigmoid_backward, "sigmoid_forward")
+    a = cache
+    return da * (a * (1 - a))          # upstream gradient times sigma'(z) = a (1 - a)
 
 
+@checked(_check_z)
 def tanh_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Tanh step :math:`a = \tanh z`.
 
@@ -227,9 +197,11 @@ def tanh_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cache : ndarray
         The output ``a``; :math:`\tanh'(z) = 1 - a^2`.
     """
-    return _activation_forward(z, _tanh_forward)
+    a = np.tanh(z)
+    return a, a
 
 
+@checked(_check_da_against("tanh_forward"))
 def tanh_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     r""":math:`dz = da \odot (1 - a^2)` where ``a = cache`` is the tanh output.
 
@@ -243,9 +215,11 @@ def tanh_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     -------
     dz : ndarray, same shape as a
     """
-    return _activation_backward(da, cache, _tanh_backward, "tanh_forward")
+    a = cache
+    return da * (1 - a**2)
 
 
+@checked(_check_z)
 def relu_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""ReLU step :math:`a = \max(z, 0)`.
 
@@ -259,9 +233,10 @@ def relu_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cache : ndarray
         The *input* ``z`` (the derivative depends on its sign).
     """
-    return _activation_forward(z, _relu_forward)
+    return np.maximum(z, 0.0), z
 
 
+@checked(_check_da_against("relu_forward"))
 def relu_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     r""":math:`dz = da \odot [z > 0]`, with derivative 0 at ``z == 0``.
 
@@ -275,9 +250,11 @@ def relu_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     -------
     dz : ndarray, same shape as z
     """
-    return _activation_backward(da, cache, _relu_backward, "relu_forward")
+    z = cache
+    return da * (z > 0)
 
 
+@checked(_check_z)
 def identity_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Identity step :math:`a = z` (a linear output layer).
 
@@ -290,9 +267,10 @@ def identity_forward(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a : ndarray, same as z
     cache : ndarray
     """
-    return _activation_forward(z, _identity_forward)
+    return z, z
 
 
+@checked(_check_da_against("identity_forward"))
 def identity_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     r""":math:`dz = da`.
 
@@ -306,20 +284,17 @@ def identity_backward(da: np.ndarray, cache: np.ndarray) -> np.ndarray:
     -------
     dz : ndarray
     """
-    return _activation_backward(da, cache, _identity_backward, "identity_forward")
+    return da
 
 
-#: name -> (forward, backward) without checks, used by :mod:`bpkit.mlp`.
+#: Activation name -> its ``(forward, backward)`` pair, as :func:`bpkit.mlp.mlp_forward` names them.
 ACTIVATIONS = {
-    "sigmoid": (_sigmoid_forward, _sigmoid_backward),
-    "tanh": (_tanh_forward, _tanh_backward),
-    "relu": (_relu_forward, _relu_backward),
-    "identity": (_identity_forward, _identity_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+    "relu": (relu_forward, relu_backward),
+    "identity": (identity_forward, identity_backward),
 }
 
-
-def _unpack(cache, n, forward_name):
-    if type(cache) is not tuple or len(cache) != n:
-        raise TypeError(f"cache must be the tuple returned by {forward_name}, "
-                        f"got {type(cache).__name__}")
-    return cache
+# The problem sets' graders (assignments/) forbid a student's answer to refer to these
+# old private names of the functions they ask for; they are the public functions.
+_dense_backward, _sigmoid_backward, _tanh_backward = dense_backward, sigmoid_backward, tanh_backward

@@ -8,31 +8,56 @@ wrong loss, so it is rejected.)
 With ``reduction="mean"`` (the default) the loss is averaged over the N rows
 of the batch and summed over the K outputs; with ``reduction="sum"`` it is
 summed over both.  The gradient returned is exactly the derivative of the
-number returned.
+number returned.  In the code, ``scale`` is :math:`1/N` for the mean and 1 for the sum.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, check_option, check_shape, in_unit_interval, is_f64
+from ._validate import as_array, check_option, check_shape, check_targets, checked, in_unit_interval
+from .fast import shortcuts as fast
 from .layers import sigmoid
 
-__all__ = ["mse_loss", "bce_loss", "bce_logits_loss", "BCE_EPS"]
+__all__ = ["mse_loss", "bce_loss", "bce_logits_loss", "BCE_EPS", "LOSSES", "LOSS_OUTPUTS"]
 
 #: Probabilities are clipped to ``[BCE_EPS, 1 - BCE_EPS]`` inside :func:`bce_loss`.
 BCE_EPS = 1e-12
 
-_REDUCTIONS = ("mean", "sum")
 
-
-def _pair(pred_name, pred, y, ndim=2):
-    pred = as_array(pred_name, pred, ndim)
-    y = as_array("y", y, ndim)
+# ----------------------------------------------------------------- validation (boundary)
+def _check_loss(pred_name, pred, y, reduction, *, targets=False):
+    if fast.loss_ok(pred, y, reduction, targets):        # speed only (bpkit/fast)
+        return pred, y, reduction
+    check_option("reduction", reduction, ("mean", "sum"))
+    pred = as_array(pred_name, pred, 2)
+    y = as_array("y", y, 2)
     check_shape("y", y, pred.shape, f"the shape of {pred_name}")
-    return pred, y
+    if targets:
+        check_targets("y", y)
+    return pred, y, reduction
 
 
+def _check_mse(y_pred, y, reduction="mean"):
+    return _check_loss("y_pred", y_pred, y, reduction)
+
+
+def _check_bce(p, y, reduction="mean"):
+    if fast.loss_ok(p, y, reduction, True) and in_unit_interval(p):   # speed only (bpkit/fast)
+        return p, y, reduction
+    p, y, reduction = _check_loss("p", p, y, reduction, targets=True)
+    if not in_unit_interval(p):
+        raise ValueError(f"p must hold probabilities in [0, 1], got values in "
+                         f"[{p.min():.6g}, {p.max():.6g}]")
+    return p, y, reduction
+
+
+def _check_bce_logits(z, y, reduction="mean"):
+    return _check_loss("z", z, y, reduction, targets=True)
+
+
+# ------------------------------------------------------------------------------ losses
+@checked(_check_mse)
 def mse_loss(y_pred: np.ndarray, y: np.ndarray, reduction: str = "mean"
              ) -> tuple[float, np.ndarray]:
     r"""Squared error with a factor ½.
@@ -43,7 +68,7 @@ def mse_loss(y_pred: np.ndarray, y: np.ndarray, reduction: str = "mean"
         L = \frac12\sum_{n,k} (\hat y_{nk} - y_{nk})^2 \quad(\text{sum})
 
     .. math::
-        \frac{\partial L}{\partial \hat y} = \frac{\hat y - y}{N}\ (\text{mean}),\qquad
+        \frac{dL}{d\hat y} = \frac{\hat y - y}{N}\ (\text{mean}),\qquad
         \hat y - y\ (\text{sum})
 
     Parameters
@@ -61,35 +86,33 @@ def mse_loss(y_pred: np.ndarray, y: np.ndarray, reduction: str = "mean"
     loss : float
     dy_pred : ndarray, shape (N, K)
     """
-    check_option("reduction", reduction, _REDUCTIONS)
-    y_pred, y = _pair("y_pred", y_pred, y)
-    return _mse_loss(y_pred, y, reduction)
-
-
-def _mse_loss(y_pred, y, reduction="mean"):
-    diff = y_pred - y
     scale = 1.0 / y_pred.shape[0] if reduction == "mean" else 1.0
+    diff = y_pred - y
     return 0.5 * scale * float(np.vdot(diff, diff)), scale * diff
 
 
+@checked(_check_bce)
 def bce_loss(p: np.ndarray, y: np.ndarray, reduction: str = "mean"
              ) -> tuple[float, np.ndarray]:
     r"""Binary cross-entropy of probabilities.
 
     With :math:`\tilde p = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon)`,
-    :math:`\varepsilon =` :data:`BCE_EPS` (``1e-12``), so that ``p = 0`` or ``1`` stays finite:
+    :math:`\varepsilon =` :data:`BCE_EPS` (``1e-12``):
 
     .. math::
         L = -\frac{1}{N}\sum_{n,k}\Big[y_{nk}\log\tilde p_{nk} + (1-y_{nk})\log(1-\tilde p_{nk})\Big]
 
     .. math::
-        \frac{\partial L}{\partial p} = \frac{1}{N}\,\frac{\tilde p - y}{\tilde p(1-\tilde p)}
+        \frac{dL}{dp} = \frac{1}{N}\,\frac{\tilde p - y}{\tilde p(1-\tilde p)}
 
-    The gradient is the exact derivative for :math:`\varepsilon < p < 1-\varepsilon`;
-    outside, the clip is treated as the identity (a straight-through gradient), so
-    the gradient still points the right way.  ``reduction="sum"`` drops the
-    :math:`1/N`.  After a sigmoid, prefer :func:`bce_logits_loss`: the
-    :math:`\tilde p(1-\tilde p)` here cancels against the sigmoid's derivative.
+    Why the clip: a sigmoid output can round to exactly 0 or 1, where :math:`\log 0 =
+    -\infty` and the gradient divides by zero.  Clipped, the loss of a confident wrong
+    answer is large (about 27.6 per entry) but finite.  The gradient is the exact
+    derivative for :math:`\varepsilon < p < 1-\varepsilon`; outside, the clip is treated
+    as the identity (a straight-through gradient), so the gradient still points the
+    right way.  ``reduction="sum"`` drops the :math:`1/N`.  After a sigmoid, prefer
+    :func:`bce_logits_loss`: the :math:`\tilde p(1-\tilde p)` here cancels against the
+    sigmoid's derivative.
 
     Parameters
     ----------
@@ -104,38 +127,14 @@ def bce_loss(p: np.ndarray, y: np.ndarray, reduction: str = "mean"
     loss : float
     dp : ndarray, shape (N, K)
     """
-    if reduction not in _REDUCTIONS:
-        check_option("reduction", reduction, _REDUCTIONS)
-    # fast path: the range checks also reject NaN (every comparison with NaN is False)
-    if not (is_f64(p, 2) and is_f64(y, 2) and p.shape == y.shape and p.shape[0]
-            and in_unit_interval(p) and in_unit_interval(y)):
-        p, y = _pair("p", p, y)
-        if p.min() < 0.0 or p.max() > 1.0:
-            raise ValueError(f"p must hold probabilities in [0, 1], got values in "
-                             f"[{p.min():.6g}, {p.max():.6g}]")
-        _check_targets(y)
-    return _bce_loss(p, y, reduction)
-
-
-def _check_targets(y, name="y"):
-    if y.min() < 0.0 or y.max() > 1.0:
-        raise ValueError(f"{name} must hold targets in [0, 1], got values in "
-                         f"[{y.min():.6g}, {y.max():.6g}]")
-
-
-def _bce_loss(p, y, reduction="mean"):
-    pc = np.clip(p, BCE_EPS, 1.0 - BCE_EPS)
-    q = 1.0 - pc
     scale = 1.0 / p.shape[0] if reduction == "mean" else 1.0
-    loss = -scale * float(np.vdot(y, np.log(pc)) + np.vdot(1.0 - y, np.log(q)))
-    q *= pc                      # q is now p(1 - p)
-    dp = pc - y
-    dp /= q
-    if scale != 1.0:
-        dp *= scale
+    pc = np.clip(p, BCE_EPS, 1.0 - BCE_EPS)     # keep log(pc) and log(1 - pc) finite
+    loss = -scale * float(np.vdot(y, np.log(pc)) + np.vdot(1.0 - y, np.log(1.0 - pc)))
+    dp = (pc - y) / (pc * (1.0 - pc)) * scale
     return loss, dp
 
 
+@checked(_check_bce_logits)
 def bce_logits_loss(z: np.ndarray, y: np.ndarray, reduction: str = "mean"
                     ) -> tuple[float, np.ndarray]:
     r"""Binary cross-entropy of a sigmoid applied to logits ``z``, computed stably.
@@ -144,10 +143,11 @@ def bce_logits_loss(z: np.ndarray, y: np.ndarray, reduction: str = "mean"
         L = \frac{1}{N}\sum_{n,k}\Big[\log(1 + e^{z_{nk}}) - y_{nk} z_{nk}\Big]
         \;=\; \text{BCE}(\sigma(z), y),
         \qquad
-        \frac{\partial L}{\partial z} = \frac{\sigma(z) - y}{N}
+        \frac{dL}{dz} = \frac{\sigma(z) - y}{N}
 
-    The sigmoid's derivative has cancelled: the "output delta" is simply
-    :math:`\sigma(z) - y`.  Finite for any finite ``z`` (``np.logaddexp``).
+    The sigmoid's derivative has cancelled: the output :math:`\delta` is simply
+    :math:`\sigma(z) - y`.  :math:`\log(1 + e^{z})` is computed as ``np.logaddexp(0, z)``,
+    which never forms :math:`e^{z}`: finite for any finite ``z``.
 
     Parameters
     ----------
@@ -162,17 +162,14 @@ def bce_logits_loss(z: np.ndarray, y: np.ndarray, reduction: str = "mean"
     loss : float
     dz : ndarray, shape (N, K)
     """
-    check_option("reduction", reduction, _REDUCTIONS)
-    z, y = _pair("z", z, y)
-    _check_targets(y)
-    return _bce_logits_loss(z, y, reduction)
-
-
-def _bce_logits_loss(z, y, reduction="mean"):
     scale = 1.0 / z.shape[0] if reduction == "mean" else 1.0
     loss = scale * float(np.logaddexp(0.0, z).sum() - np.vdot(y, z))
     return loss, scale * (sigmoid(z) - y)
 
 
-#: name -> unchecked loss, used by :mod:`bpkit.train`.
-LOSSES = {"mse": _mse_loss, "bce": _bce_loss, "bce_logits": _bce_logits_loss}
+#: Loss name -> function, as :func:`bpkit.train.train_mlp` names them.
+LOSSES = {"mse": mse_loss, "bce": bce_loss, "bce_logits": bce_logits_loss}
+
+#: Loss name -> the output activations it accepts (``train_mlp``'s ``loss`` and ``output``).
+LOSS_OUTPUTS = {"bce": ("sigmoid",), "bce_logits": ("identity",),
+                "mse": ("sigmoid", "tanh", "relu", "identity")}
