@@ -33,6 +33,16 @@ __all__ = ["numerical_gradient", "rel_error", "max_rel_error", "verdict", "check
 THRESHOLDS = ((1e-7, "correct"), (1e-4, "look closer"), (1e-2, "suspicious"), (np.inf, "wrong"))
 
 
+def _check_numerical_gradient(f, x, eps):
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if type(x) is not np.ndarray or x.dtype != np.float64:
+        raise TypeError(f"x must be a float64 ndarray (it is perturbed in place), got "
+                        f"{type(x).__name__}" + (f" of dtype {x.dtype}" if hasattr(x, 'dtype') else ""))
+    as_array("x", x, allow_empty=True)
+    check_positive("eps", eps)
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
                        ) -> np.ndarray:
     r"""Central-difference gradient of a scalar function ``f`` at ``x``.
@@ -54,13 +64,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     -------
     grad : ndarray, same shape as x
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if type(x) is not np.ndarray or x.dtype != np.float64:
-        raise TypeError(f"x must be a float64 ndarray (it is perturbed in place), got "
-                        f"{type(x).__name__}" + (f" of dtype {x.dtype}" if hasattr(x, 'dtype') else ""))
-    as_array("x", x, allow_empty=True)
-    check_positive("eps", eps)
+    _check_numerical_gradient(f, x, eps)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
@@ -75,7 +79,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     return grad
 
 
-def _pair(a, b, floor):
+def _check_pair(a, b, floor):
     a = as_array("a", a, allow_empty=True)
     b = as_array("b", b, allow_empty=True)
     if a.shape != b.shape:
@@ -99,7 +103,7 @@ def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     float
         0 for identical arrays; at most 1.
     """
-    a, b = _pair(a, b, floor)
+    a, b = _check_pair(a, b, floor)
     if a.size == 0:
         return 0.0
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
@@ -122,7 +126,7 @@ def max_rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
     -------
     float in [0, 1]
     """
-    a, b = _pair(a, b, floor)
+    a, b = _check_pair(a, b, floor)
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
@@ -135,6 +139,13 @@ def verdict(err: float) -> str:
         if err < bound:
             return word
     return "wrong"
+
+
+def _check_gradients_args(params, grads):
+    if not isinstance(params, dict) or not isinstance(grads, dict):
+        raise TypeError("params and grads must be dicts of arrays")
+    if params.keys() != grads.keys():
+        raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
 
 
 def check_gradients(loss_fn: Callable[[], float], params: dict[str, np.ndarray],
@@ -155,9 +166,6 @@ def check_gradients(loss_fn: Callable[[], float], params: dict[str, np.ndarray],
     dict of str to float
         ``{name: rel_error(grads[name], numerical)}`` for every parameter, biases included.
     """
-    if not isinstance(params, dict) or not isinstance(grads, dict):
-        raise TypeError("params and grads must be dicts of arrays")
-    if params.keys() != grads.keys():
-        raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
+    _check_gradients_args(params, grads)
     return {k: rel_error(grads[k], numerical_gradient(lambda _: loss_fn(), params[k], eps))
             for k in params}

@@ -32,7 +32,7 @@ __all__ = [
     "tanh_forward", "tanh_backward",
     "relu_forward", "relu_backward",
     "identity_forward", "identity_backward",
-    "sigmoid", "ACTIVATIONS",
+    "sigmoid",
 ]
 
 

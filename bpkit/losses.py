@@ -19,7 +19,7 @@ from ._validate import as_array, check_option, check_shape, check_targets, check
 from .fast import shortcuts as fast
 from .layers import sigmoid
 
-__all__ = ["mse_loss", "bce_loss", "bce_logits_loss", "BCE_EPS", "LOSSES", "LOSS_OUTPUTS"]
+__all__ = ["mse_loss", "bce_loss", "bce_logits_loss", "BCE_EPS", "LOSS_OUTPUTS"]
 
 #: Probabilities are clipped to ``[BCE_EPS, 1 - BCE_EPS]`` inside :func:`bce_loss`.
 BCE_EPS = 1e-12

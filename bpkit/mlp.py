@@ -68,11 +68,7 @@ def init_mlp(sizes: Sequence[int], seed: int = 0, init: str = "xavier", bias: bo
         ``"W1"`` of shape (sizes[0], sizes[1]), ``"b1"`` of shape (sizes[1],),
         ``"W2"`` ... up to ``"WL"``, ``"bL"``.
     """
-    sizes = _check_sizes(sizes)
-    check_seed(seed)
-    check_option("init", init, INITS)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    sizes = _check_init(sizes, seed, init, bias)
     if init == "uniform":
         rs = np.random.RandomState(seed)
         draw = lambda fan_in, fan_out: 2 * rs.random_sample((fan_in, fan_out)) - 1  # noqa: E731
@@ -89,6 +85,15 @@ def init_mlp(sizes: Sequence[int], seed: int = 0, init: str = "xavier", bias: bo
 
 
 # ----------------------------------------------------------------- validation (boundary)
+def _check_init(sizes: Any, seed: Any, init: Any, bias: Any) -> list[int]:
+    sizes = _check_sizes(sizes)
+    check_seed(seed)
+    check_option("init", init, INITS)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    return sizes
+
+
 def _check_sizes(sizes: Any) -> list[int]:
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")

@@ -4,18 +4,14 @@
 ``from bpkit import rnn`` then ``rnn.rnn_forward``, ``rnn.train_rnn``, … keeps working as
 before the library was split by concept.  Where each name lives:
 
-===================================================  ===========================
-names                                                module
-===================================================  ===========================
-``rnn_step_forward``, ``rnn_step_backward``,         :mod:`bpkit.recurrence`
-``rnn_forward``, ``rnn_backward``,                   (the recurrence and BPTT)
-``rnn_backward_states``
-``init_rnn``, ``rnn_model_forward``,                 :mod:`bpkit.seqmodel`
-``rnn_model_backward``, ``sequence_bce_logits_loss``, (the sequence model and its loss)
-``sequence_accuracy``, ``PARAM_NAMES``
-``train_rnn``, ``RECIPE``                            :mod:`bpkit.train`
-``clip_grads``                                       :mod:`bpkit.optim`
-===================================================  ===========================
+* :mod:`bpkit.recurrence` (the recurrence and BPTT): ``rnn_step_forward``,
+  ``rnn_step_backward``, ``rnn_forward``, ``rnn_backward``, ``rnn_backward_states``,
+  ``StepCache``, ``RNNCache``;
+* :mod:`bpkit.seqmodel` (the sequence model and its loss): ``init_rnn``,
+  ``rnn_model_forward``, ``rnn_model_backward``, ``sequence_bce_logits_loss``,
+  ``sequence_accuracy``, ``PARAM_NAMES``, ``ModelCache``;
+* :mod:`bpkit.train`: ``train_rnn`` and its defaults ``RECIPE`` (``RNN_RECIPE`` there);
+* :mod:`bpkit.optim`: ``clip_grads``.
 """
 
 from .optim import clip_grads

@@ -68,9 +68,8 @@ def init_rnn(D: int, H: int, K: int, seed: int = 0, scale: float | None = None
     params : dict of str to ndarray
         ``"Wx"`` (D, H), ``"Wh"`` (H, H), ``"bh"`` (H,), ``"Wy"`` (H, K), ``"by"`` (K,).
     """
-    D, H, K = check_int("D", D, 1), check_int("H", H, 1), check_int("K", K, 1)
-    check_seed(seed)
-    s = 1.0 if scale is None else float(check_positive("scale", scale, allow_zero=True))
+    _check_init_rnn(D, H, K, seed, scale)
+    s = 1.0 if scale is None else float(scale)
     rng = np.random.default_rng(seed)
     Wx = rng.uniform(-1.0, 1.0, (D, H)) * math.sqrt(6.0 / (D + H))
     Q, R = np.linalg.qr(rng.standard_normal((H, H)))
@@ -80,6 +79,14 @@ def init_rnn(D: int, H: int, K: int, seed: int = 0, scale: float | None = None
 
 
 # ----------------------------------------------------------------- validation (boundary)
+def _check_init_rnn(D, H, K, seed, scale):
+    for name, value in (("D", D), ("H", H), ("K", K)):
+        check_int(name, value, 1)
+    check_seed(seed)
+    if scale is not None:
+        check_positive("scale", scale, allow_zero=True)
+
+
 def check_params(params: Any) -> dict[str, np.ndarray]:
     """Validate the model's parameter dict (keys, shapes, finite values); return float64 arrays."""
     if not isinstance(params, Mapping):
@@ -191,7 +198,7 @@ def rnn_model_backward(dZ: np.ndarray, cache: ModelCache, truncate: int | None =
     Hs = rnn_cache.Hs
     dWy = np.einsum("nth,ntk->hk", Hs, dZ)       # sum over n and t of h_t^T dz_t
     dby = dZ.sum(axis=(0, 1))
-    dHs = dZ @ Wy.T                              # direct gradients dL/dh_t (partial)
+    dHs = np.einsum("ntk,hk->nth", dZ, Wy)       # dz_t W_y^T: the direct gradients at h_t
     _, _, dWx, dWh, dbh = rnn_backward.unchecked(dHs, rnn_cache, truncate)
     return {"Wx": dWx, "Wh": dWh, "bh": dbh, "Wy": dWy, "by": dby}
 

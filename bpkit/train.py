@@ -25,7 +25,7 @@ from .optim import clip_grads, global_norm, sgd_step
 from .seqmodel import (check_params, init_rnn, rnn_model_backward, rnn_model_forward,
                        sequence_accuracy, sequence_bce_logits_loss)
 
-__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE", "LOSS_OUTPUTS"]
+__all__ = ["train_step", "train_mlp", "accuracy", "train_rnn", "RNN_RECIPE"]
 
 # ----------------------------------------------------------------- validation (boundary)
 def check_loss_output(loss: str, output: str) -> None:

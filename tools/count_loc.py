@@ -4,6 +4,11 @@ Usage: ``python tools/count_loc.py bpkit/*.py`` prints one line per file and the
 A line counts when it holds at least one token that is not a comment, a newline or part
 of a docstring (a string literal that is the first statement of a module, class or
 function).  ``--functions`` also lists each top-level function and class.
+
+``python tools/count_loc.py --reading`` counts the *reading path* of chapters 1-10
+(:data:`READING_PATH`, the order of the API page's reading guide) without the boundary
+checks a reader skips: top-level functions named ``_check_*`` (and the shared
+``check_params``, ``check_loss_output``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ import ast
 import io
 import pathlib
 import tokenize
+
+#: The modules a reader of chapters 1-10 reads, in the reading guide's order.
+READING_PATH = ("layers", "losses", "mlp", "optim", "train", "datasets", "gradcheck",
+                "recurrence", "seqmodel")
 
 
 def docstring_lines(tree: ast.AST) -> set[int]:
@@ -46,6 +55,11 @@ def count(path: pathlib.Path) -> int:
     return len(code_lines(path.read_text()))
 
 
+def is_check(name: str) -> bool:
+    """A boundary check: ``_check_*``, or one of the checks other modules import."""
+    return name.startswith("_check") or name in ("check_params", "check_loss_output")
+
+
 def per_function(path: pathlib.Path) -> list[tuple[str, int]]:
     source = path.read_text()
     lines = code_lines(source)
@@ -59,9 +73,22 @@ def per_function(path: pathlib.Path) -> list[tuple[str, int]]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("files", nargs="+", type=pathlib.Path)
+    ap.add_argument("files", nargs="*", type=pathlib.Path)
     ap.add_argument("--functions", action="store_true", help="also count per top-level def")
+    ap.add_argument("--reading", action="store_true",
+                    help="count the reading path of chapters 1-10, without the boundary checks")
     args = ap.parse_args(argv)
+    if args.reading:
+        root = pathlib.Path(__file__).resolve().parents[1] / "bpkit"
+        total = 0
+        for name in READING_PATH:
+            path = root / f"{name}.py"
+            checks = sum(k for fn, k in per_function(path) if is_check(fn))
+            n = count(path) - checks
+            total += n
+            print(f"{n:6d}  bpkit/{name}.py  (without {checks} lines of boundary checks)")
+        print(f"{total:6d}  reading path")
+        return total
     total = 0
     for path in args.files:
         n = count(path)
