@@ -19,8 +19,9 @@ seqmodel   init_rnn, rnn_model_forward/backward, sequence_bce_logits_loss,
 rnn        all the recurrent names above in one namespace (``from bpkit import rnn``)
 datasets   xor, delayed_xor
 symbolic   SymPy helpers for the chapters (imports SymPy; not imported here)
-fast       speed-only code a reader can skip (stacked seed sweeps, check shortcuts)
-sweep      train_mlp_seeds, xor_seed_sweep (from bpkit.fast.sweep)
+fast_*     speed-only code a reader can skip: fast_sweep (stacked seed sweeps),
+           fast_checks and fast_shortcuts (quick acceptance of valid inputs)
+sweep      train_mlp_seeds, xor_seed_sweep (the names of bpkit.fast_sweep)
 """
 
 from . import (datasets, gradcheck, layers, losses, mlp, optim, recurrence, rnn,  # noqa: F401

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .fast.checks import all_finite, in_unit_interval
+from .fast_checks import all_finite, in_unit_interval
 
 __all__ = ["checked", "as_array", "check_shape", "check_option", "check_positive", "check_int",
            "check_seed", "check_targets", "check_cache", "check_truncate", "check_momentum",

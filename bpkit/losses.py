@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_array, check_option, check_shape, check_targets, checked, in_unit_interval
-from .fast import shortcuts as fast
+from . import fast_shortcuts as fast
 from .layers import sigmoid
 
 __all__ = ["mse_loss", "bce_loss", "bce_logits_loss", "BCE_EPS", "LOSS_OUTPUTS"]
@@ -27,7 +27,7 @@ BCE_EPS = 1e-12
 
 # ----------------------------------------------------------------- validation (boundary)
 def _check_loss(pred_name, pred, y, reduction, *, targets=False):
-    if fast.loss_ok(pred, y, reduction, targets):        # speed only (bpkit/fast)
+    if fast.loss_ok(pred, y, reduction, targets):        # speed only (bpkit/fast_shortcuts.py)
         return pred, y, reduction
     check_option("reduction", reduction, ("mean", "sum"))
     pred = as_array(pred_name, pred, 2)
@@ -43,7 +43,7 @@ def _check_mse(y_pred, y, reduction="mean"):
 
 
 def _check_bce(p, y, reduction="mean"):
-    if fast.loss_ok(p, y, reduction, True) and in_unit_interval(p):   # speed only (bpkit/fast)
+    if fast.loss_ok(p, y, reduction, True) and in_unit_interval(p):   # speed only (bpkit/fast_shortcuts.py)
         return p, y, reduction
     p, y, reduction = _check_loss("p", p, y, reduction, targets=True)
     if not in_unit_interval(p):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._validate import (all_finite, as_array, check_cache, check_option, check_seed, check_shape,
                         checked)
-from .fast import shortcuts as fast
+from . import fast_shortcuts as fast
 from .layers import ACTIVATIONS, dense_backward, dense_forward
 
 __all__ = ["init_mlp", "mlp_forward", "mlp_backward", "MLPCache", "Params", "INITS"]
@@ -137,7 +137,7 @@ def check_params(params: Any) -> dict[str, np.ndarray]:
 
 
 def _check_forward(params, X, hidden="sigmoid", output="sigmoid"):
-    if fast.mlp_forward_ok(params, X, hidden, output):   # speed only (bpkit/fast)
+    if fast.mlp_forward_ok(params, X, hidden, output):   # speed only (bpkit/fast_shortcuts.py)
         return params, X, hidden, output
     check_option("hidden", hidden, ACTIVATIONS)
     check_option("output", output, ACTIVATIONS)

@@ -14,14 +14,14 @@ from typing import Mapping
 import numpy as np
 
 from ._validate import all_finite, as_array, check_momentum, check_positive, checked, raise_nonfinite
-from .fast import shortcuts as fast
+from . import fast_shortcuts as fast
 
 __all__ = ["sgd_step", "clip_grads", "global_norm"]
 
 
 # ----------------------------------------------------------------- validation (boundary)
 def _check_sgd(params, grads, lr, momentum=0.0, velocity=None):
-    if fast.sgd_ok(params, grads, lr, momentum, velocity):   # speed only (bpkit/fast)
+    if fast.sgd_ok(params, grads, lr, momentum, velocity):   # speed only (bpkit/fast_shortcuts.py)
         return params, grads, lr, momentum, velocity
     for name, d in (("params", params), ("grads", grads)):
         if not isinstance(d, dict):

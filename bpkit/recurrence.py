@@ -49,7 +49,7 @@ In code, :func:`rnn_backward` is exactly that: a reversed loop over
 
     for t in reversed(range(T)):
         dh = dHs[:, t] + dh_next                      # total gradient at h_t
-        dX[:, t], dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(dh, step_cache(t))
+        dX[:, t], dh_next, dWx_t, dWh_t, db_t = rnn_step_backward(dh, cache.step(t))
         dWx += dWx_t; dWh += dWh_t; db += db_t        # the weights are shared: sum
 
 Like :mod:`bpkit.layers`, every ``*_forward`` returns ``(out, cache)`` and every

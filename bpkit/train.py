@@ -17,7 +17,7 @@ import numpy as np
 from ._validate import (as_array, check_int, check_mask, check_momentum, check_option,
                         check_positive, check_shape, check_targets, check_truncate, checked,
                         shape_str)
-from .fast import shortcuts as fast
+from . import fast_shortcuts as fast
 from .layers import ACTIVATIONS, sigmoid
 from .losses import LOSS_OUTPUTS, LOSSES
 from .mlp import _check_forward, init_mlp, mlp_backward, mlp_forward

@@ -1,4 +1,4 @@
-"""bpkit.fast.shortcuts: a shortcut says "valid" only when the full boundary check agrees.
+"""bpkit.fast_shortcuts: a shortcut says "valid" only when the full boundary check agrees.
 
 Every ``*_ok`` predicate lets a check skip its work for the common, valid case.  It must
 never accept what the full check rejects (the error message would be lost), and it must
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bpkit import init_mlp, xor
-from bpkit.fast import shortcuts as fast
-from bpkit.fast.checks import in_unit_interval
+from bpkit import fast_shortcuts as fast
+from bpkit.fast_checks import in_unit_interval
 from bpkit.losses import _check_bce, _check_bce_logits, _check_mse
 from bpkit.mlp import _check_forward
 from bpkit.optim import _check_sgd

@@ -1,4 +1,4 @@
-"""bpkit.sweep (bpkit.fast.sweep): the stacked networks follow train_mlp bit for bit, seed by seed."""
+"""bpkit.sweep (bpkit.fast_sweep): the stacked networks follow train_mlp bit for bit, seed by seed."""
 
 from __future__ import annotations
 
@@ -78,8 +78,8 @@ def test_history_is_the_same_whatever_the_buffer_size(monkeypatch):
     X, Y = xor()
     kwargs = dict(epochs=97, loss="bce", seeds=[0, 1])
     _, big = train_mlp_seeds(X, Y, [2, 3, 1], **kwargs)
-    import bpkit.fast.sweep
-    monkeypatch.setattr(bpkit.fast.sweep, "_BUFFER_ENTRIES", 8 * 10)   # 10 epochs per chunk
+    import bpkit.fast_sweep
+    monkeypatch.setattr(bpkit.fast_sweep, "_BUFFER_ENTRIES", 8 * 10)   # 10 epochs per chunk
     _, small = train_mlp_seeds(X, Y, [2, 3, 1], **kwargs)
     for key in ("loss", "accuracy", "final_loss", "final_output"):
         np.testing.assert_array_equal(small[key], big[key], err_msg=key)

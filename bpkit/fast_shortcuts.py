@@ -1,4 +1,7 @@
-"""Shortcuts for the common, valid case of the boundary checks (speed only).
+"""Speed only: shortcuts for the common, valid case of the boundary checks.
+
+One of the three ``bpkit/fast_*.py`` modules, which exist only for speed; a reader of the
+book can skip them (the API page says so).
 
 Every public function checks its arguments in full (the ``_check_*`` functions of its
 module) and explains in its error message what is wrong.  For the tiny arrays of the
@@ -15,9 +18,9 @@ import math
 
 import numpy as np
 
-from .. import losses  # a module object: bpkit.losses itself imports this module
-from ..layers import ACTIVATIONS
-from .checks import all_finite, in_unit_interval
+from . import losses  # a module object: bpkit.losses itself imports this module
+from .fast_checks import all_finite, in_unit_interval
+from .layers import ACTIVATIONS
 
 __all__ = ["f64_ok", "mlp_params_ok", "mlp_forward_ok", "train_step_ok", "loss_ok", "sgd_ok"]
 

@@ -1,4 +1,7 @@
-r"""Train the same MLP from many seeds at once: one network per seed, stacked.
+r"""Speed only: train the same MLP from many seeds at once, one network per seed, stacked.
+
+One of the three ``bpkit/fast_*.py`` modules, which exist only for speed; a reader of the
+book can skip them (the API page says so).  Importable as ``bpkit.sweep`` too.
 
 A seed sweep ("how often does this recipe solve XOR?") trains a tiny network
 100 times.  Looping over :func:`bpkit.train.train_mlp` pays Python's per-call
@@ -26,12 +29,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .._validate import as_array, check_option, check_positive, check_shape, check_targets
-from ..datasets import xor
-from ..layers import ACTIVATIONS, sigmoid
-from ..losses import BCE_EPS
-from ..mlp import init_mlp
-from ..train import check_loss_output
+from ._validate import as_array, check_option, check_positive, check_shape, check_targets
+from .datasets import xor
+from .layers import ACTIVATIONS, sigmoid
+from .losses import BCE_EPS
+from .mlp import init_mlp
+from .train import check_loss_output
 
 __all__ = ["train_mlp_seeds", "xor_seed_sweep"]
 

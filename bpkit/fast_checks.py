@@ -1,4 +1,7 @@
-"""Finiteness and range tests with a shortcut for small arrays (speed only).
+"""Speed only: finiteness and range tests with a shortcut for small arrays.
+
+One of the three ``bpkit/fast_*.py`` modules, which exist only for speed; a reader of the
+book can skip them (the API page says so).
 
 ``np.isfinite(arr).all()`` costs two numpy calls, which for the 4-row XOR batch is a
 noticeable part of a whole training step.  For a few entries, summing a Python list (one
