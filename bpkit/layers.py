@@ -26,14 +26,9 @@ import numpy as np
 
 from ._validate import as_array, check_shape, checked
 
-__all__ = [
-    "dense_forward", "dense_backward",
-    "sigmoid_forward", "sigmoid_backward",
-    "tanh_forward", "tanh_backward",
-    "relu_forward", "relu_backward",
-    "identity_forward", "identity_backward",
-    "sigmoid",
-]
+__all__ = ["dense_forward", "dense_backward", "sigmoid_forward", "sigmoid_backward", "tanh_forward",
+           "tanh_backward", "relu_forward", "relu_backward", "identity_forward", "identity_backward",
+           "sigmoid"]
 
 
 # ----------------------------------------------------------------- validation (boundary)

@@ -43,7 +43,7 @@ def _check_mse(y_pred, y, reduction="mean"):
 
 
 def _check_bce(p, y, reduction="mean"):
-    if fast.loss_ok(p, y, reduction, True) and in_unit_interval(p):   # speed only (bpkit/fast_shortcuts.py)
+    if fast.loss_ok(p, y, reduction, True, probabilities=True):   # speed only (bpkit/fast_shortcuts.py)
         return p, y, reduction
     p, y, reduction = _check_loss("p", p, y, reduction, targets=True)
     if not in_unit_interval(p):
@@ -128,7 +128,7 @@ def bce_loss(p: np.ndarray, y: np.ndarray, reduction: str = "mean"
     dp : ndarray, shape (N, K)
     """
     scale = 1.0 / p.shape[0] if reduction == "mean" else 1.0
-    pc = np.clip(p, BCE_EPS, 1.0 - BCE_EPS)     # keep log(pc) and log(1 - pc) finite
+    pc = p.clip(BCE_EPS, 1.0 - BCE_EPS)         # keep log(pc) and log(1 - pc) finite
     loss = -scale * float(np.vdot(y, np.log(pc)) + np.vdot(1.0 - y, np.log(1.0 - pc)))
     dp = (pc - y) / (pc * (1.0 - pc)) * scale
     return loss, dp

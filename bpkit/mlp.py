@@ -21,8 +21,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import (all_finite, as_array, check_cache, check_option, check_seed, check_shape,
-                        checked)
+from ._validate import all_finite, as_array, check_cache, check_option, check_seed, check_shape, checked
 from . import fast_shortcuts as fast
 from .layers import ACTIVATIONS, dense_backward, dense_forward
 
@@ -154,12 +153,15 @@ def _check_backward(dY, cache):
     return dY, cache
 
 
-def _check_no_overflow(Zs: list[np.ndarray]) -> None:
-    """After the forward pass: with finite inputs, a non-finite Z_l is an overflow."""
-    for l, Z in enumerate(Zs, start=1):  # noqa: E741
-        if not all_finite(Z):
-            raise ValueError(f"the pre-activation of layer {l} overflowed to inf/NaN with finite "
-                             f"inputs; the weights have diverged (lower the learning rate)")
+def _check_finite(Z: np.ndarray, l: int, params: dict, X: np.ndarray) -> None:
+    """Z_l must be finite.  NaN/inf in X, W_l or b_l always reaches Z_l, so this names them
+    (the fast path, bpkit/fast_shortcuts.py, leaves them to this test); with finite inputs,
+    a non-finite Z_l is an overflow."""
+    if not all_finite(Z):
+        check_params(params)                         # e.g. "params['W2'] must be finite"
+        as_array("X", X, 2)
+        raise ValueError(f"the pre-activation of layer {l} overflowed to inf/NaN with finite "
+                         f"inputs; the weights have diverged (lower the learning rate)")
 
 
 # ------------------------------------------------------------------- forward, backward
@@ -196,15 +198,14 @@ def mlp_forward(params: dict[str, np.ndarray], X: np.ndarray,
     """
     has_bias = "b1" in params
     L = len(params) // 2 if has_bias else len(params)
-    A, layers, Zs = X, [], []
+    A, layers = X, []
     for l in range(1, L + 1):  # noqa: E741
         f = hidden if l < L else output
         activation_forward = ACTIVATIONS[f][0].unchecked
         Z, dense_cache = dense_forward.unchecked(A, params[f"W{l}"], params.get(f"b{l}"))
+        _check_finite(Z, l, params, X)                   # NaN/inf in the inputs, or overflow
         A, act_cache = activation_forward(Z)
         layers.append((dense_cache, f, act_cache))
-        Zs.append(Z)
-    _check_no_overflow(Zs)                           # finite inputs, inf out: diverged
     return A, MLPCache(layers, has_bias)
 
 
