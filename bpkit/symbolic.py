@@ -155,6 +155,50 @@ def equation(lhs: Any, rhs: Any) -> sp.Eq:
     return sp.Eq(lhs, rhs, evaluate=False)
 
 
+def compose(expr: Any, steps: list) -> Any:
+    r"""Put the forward pass back into ``expr``: replace intermediate symbols by their definitions.
+
+    A chain-rule factor is written with symbols for the values the forward pass keeps
+    (:math:`a`, :math:`z`, ...).  ``compose`` substitutes each step's definition, **last step
+    first**, so the result depends on the inputs and parameters only and can be compared with
+    SymPy's derivative of the fully composed loss.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or sympy.Matrix
+        An expression in the intermediate symbols.
+    steps : list of (symbol, definition) pairs, in forward order
+        ``symbol`` is a SymPy symbol or a matrix of symbols; ``definition`` an expression (or a
+        matrix of the same shape) in the symbols of earlier steps, e.g.
+        ``[(z, w*x + b), (a, sigmoid(z))]``.
+
+    Returns
+    -------
+    sympy.Expr or sympy.Matrix
+        ``expr`` with every intermediate symbol replaced.
+    """
+    if not isinstance(steps, (list, tuple)):
+        raise TypeError(f"steps must be a list of (symbol, definition) pairs, got {type(steps).__name__}")
+    out = sp.sympify(expr) if not isinstance(expr, sp.MatrixBase) else expr
+    for k, step in enumerate(reversed(steps)):
+        if not isinstance(step, (list, tuple)) or len(step) != 2:
+            raise ValueError(f"steps[{len(steps) - 1 - k}] must be a (symbol, definition) pair, got {step!r}")
+        symbol, definition = step
+        if isinstance(symbol, sp.MatrixBase):
+            definition = sp.Matrix(definition)
+            if definition.shape != symbol.shape:
+                raise ValueError(f"steps[{len(steps) - 1 - k}]: the definition of a {symbol.shape} matrix "
+                                 f"must have that shape, got {definition.shape}")
+            mapping = dict(zip(symbol, definition))
+        else:
+            mapping = {symbol: definition}
+        out = out.xreplace(mapping)
+    return out
+
+
+__all__ += ["compose"]
+
+
 # ---------------------------------------------------------------- recurrent networks (BPTT)
 def unroll_rnn(xs: list, h0: sp.Matrix, Wx: sp.Matrix, Wh: sp.Matrix, b: sp.Matrix) -> list:
     r"""The states of :math:`h_t = \tanh(x_t W_x + h_{t-1} W_h + \mathbf 1 b)` as SymPy

@@ -51,3 +51,29 @@ def test_equation_is_unevaluated():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_compose_puts_the_forward_pass_back_last_step_first():
+    from bpkit.symbolic import compose
+    x, w, b, z, a, y = sp.symbols("x w b z a y", real=True)
+    steps = [(z, w * x + b), (a, sigmoid(z))]
+    chain = (a - y) * a * (1 - a) * x                       # dL/dw written with a
+    L_full = compose(sp.Rational(1, 2) * (a - y) ** 2, steps)
+    assert L_full.free_symbols == {x, w, b, y}
+    assert sp.simplify(compose(chain, steps) - sp.diff(L_full, w)) == 0
+    Z, A = matrix("z", 1, 2), matrix("a", 1, 2)
+    X, W = matrix("x", 1, 2), matrix("w", 2, 2)
+    out = compose(A * sp.ones(2, 1), [(Z, X * W), (A, Z.applyfunc(sigmoid))])
+    assert out.free_symbols == set(X) | set(W)
+
+
+@pytest.mark.parametrize("steps, exc, match", [
+    ("z", TypeError, r"steps must be a list of \(symbol, definition\) pairs, got str"),
+    ([(sp.Symbol("z"),)], ValueError, r"steps\[0\] must be a \(symbol, definition\) pair"),
+    ([(matrix("z", 1, 2), sp.zeros(2, 1))], ValueError,
+     r"steps\[0\]: the definition of a \(1, 2\) matrix must have that shape, got \(2, 1\)"),
+])
+def test_compose_rejects_bad_steps(steps, exc, match):
+    from bpkit.symbolic import compose
+    with pytest.raises(exc, match=match):
+        compose(sp.Symbol("z"), steps)
