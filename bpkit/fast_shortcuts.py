@@ -82,7 +82,7 @@ def mlp_forward_ok(params, X, hidden, output) -> bool:
 def train_step_ok(params, X, Y, lr, hidden, output, loss, reduction, momentum) -> bool:
     """``bpkit.train.train_step``'s check but for NaN/inf in ``params`` and ``X`` (as above).
 
-    The work of :func:`mlp_forward_ok` and :func:`in_unit_interval`, written out in one
+    The work of :func:`mlp_forward_ok` and :func:`bpkit.fast_checks.in_unit_interval`, written out in one
     function: at the XOR size, each Python call saved is measurable."""
     outputs = losses.LOSS_OUTPUTS
     if not (type(loss) is str and loss in outputs and output in outputs[loss]

@@ -381,13 +381,23 @@ def test_api_page_documents_every_public_function(site, visit):
     # sphinx.ext.viewcode: every documented function links to its source, and back
     no_source = v.page.evaluate("""() => Array.from(document.querySelectorAll('dl.py.function > dt[id]'))
         .filter(d => !d.querySelector('a[href*="_modules/"] .viewcode-link')).map(d => d.id)""")
+    # A re-export (bpkit.rnn.rnn_backward is bpkit.recurrence.rnn_backward) links to the
+    # function where it is defined, and that entry carries the [source] link.
+    def defined_elsewhere(dt_id):
+        module, _, attr = dt_id.rpartition(".")
+        obj = getattr(importlib.import_module(module), attr, None)
+        home = f"{getattr(obj, '__module__', module)}.{attr}"
+        return home != dt_id and home in documented and home not in no_source
+    no_source = [d for d in no_source if not defined_elsewhere(d)]
     assert not no_source, f"functions without a [source] link on the API page: {no_source}"
 
 
 def test_api_page_covers_every_module(site):
     """A new public bpkit module must get its section in api.md."""
     public = sorted(f"bpkit.{p.stem}" for p in (ROOT / "bpkit").glob("*.py") if not p.stem.startswith("_"))
-    missing = set(public) - set(api_modules())
+    # a module whose names are re-exports may be declared with `.. py:module::` (bpkit.sweep)
+    declared = set(api_modules()) | set(re.findall(r"^\.\. py:module:: (\S+)", (ROOT / "api.md").read_text(), flags=re.M))
+    missing = set(public) - declared
     assert not missing, f"add these modules to api.md: {sorted(missing)}"
 
 
