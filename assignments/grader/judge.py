@@ -40,7 +40,7 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from job import bound_names, parse, split_hidden  # noqa: E402
-from protocol import Channel, ChannelClosed, ChannelTimeout, Codec, ProtocolError  # noqa: E402
+from protocol import BoundedWriter, Channel, ChannelClosed, ChannelTimeout, Codec, ProtocolError  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -85,29 +85,6 @@ def remote_exception(err: dict) -> BaseException:
     exc = cls(str(err.get("evalue", ""))[:2000])
     exc.remote_tb = [str(t)[:2000] for t in err.get("tb", [])][:20]
     return exc
-
-
-class BoundedWriter:
-    def __init__(self, limit):
-        self.limit, self.parts, self.kept, self.cut = limit, [], 0, 0
-
-    def write(self, s):
-        s = str(s)
-        room = self.limit - self.kept
-        if room > 0:
-            self.parts.append(s[:room])
-            self.kept += min(room, len(s))
-        self.cut += max(0, len(s) - max(room, 0))
-        return len(s)
-
-    def flush(self):
-        pass
-
-    def getvalue(self):
-        text = "".join(self.parts)
-        if self.cut:
-            text += f"\n... [output cut: {self.cut} more characters]\n"
-        return text
 
 
 class StudentFunction:

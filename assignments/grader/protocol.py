@@ -238,3 +238,32 @@ def _checked_str(text):
     if not isinstance(text, str):
         raise ProtocolError("expected a string")
     return text
+
+
+class BoundedWriter:
+    """A text stream that keeps the first `limit` characters and counts the rest (the judge's
+    and the worker's captured output)."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.kept, self.cut = limit, [], 0, 0
+
+    def write(self, s):
+        s = str(s)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.cut += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def getvalue(self):
+        text = "".join(self.parts)
+        if self.cut:
+            text += f"\n... [output cut: {self.cut} more characters]\n"
+        return text

@@ -23,7 +23,7 @@ import traceback
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Channel, Codec, ProtocolError  # noqa: E402
+from protocol import BoundedWriter, Channel, Codec, ProtocolError  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -31,34 +31,6 @@ OUTPUT_CHARS = 10_000
 WATCHED_MODULES = ("numpy", "bpkit", "builtins", "math", "operator", "functools", "contextlib",
                    "types", "collections", "itertools", "copy")
 THIS_FILE = os.path.abspath(__file__)
-
-
-class BoundedWriter:
-    """A text stream that keeps the first `limit` characters and counts the rest."""
-
-    def __init__(self, limit=OUTPUT_CHARS):
-        self.limit, self.parts, self.kept, self.cut = limit, [], 0, 0
-
-    def write(self, s):
-        s = str(s)
-        room = self.limit - self.kept
-        if room > 0:
-            self.parts.append(s[:room])
-            self.kept += min(room, len(s))
-        self.cut += max(0, len(s) - max(room, 0))
-        return len(s)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    def getvalue(self):
-        text = "".join(self.parts)
-        if self.cut:
-            text += f"\n... [output cut: {self.cut} more characters]\n"
-        return text
 
 
 class Worker:
@@ -129,7 +101,7 @@ class Worker:
     # ------------------------------------------------------------- execution
     def run(self, fn):
         """Run fn() with the output captured; return (value, reply fields)."""
-        out, err = BoundedWriter(), BoundedWriter()
+        out, err = BoundedWriter(OUTPUT_CHARS), BoundedWriter(OUTPUT_CHARS)
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         value, error = None, None
