@@ -1,9 +1,9 @@
 # bpkit — two commands do everything:
 #   make book   set up .venv (first time) and build the site into _build/html
-#   make test   set up .venv (first time) and run every check (ruff, the warnings-as-errors
-#               book build, then side by side: unit tests, strict nbval, notebook hygiene
-#               and the grading pipeline; and the built site in headless Chromium with
-#               axe-core, and its internal links)
+#   make test   set up .venv (first time) and run every check (ruff; then side by side:
+#               unit tests, strict nbval, notebook hygiene and the grading pipeline; and the
+#               warnings-as-errors book build, then the built site in headless Chromium
+#               with axe-core, and its internal links)
 # Needs only Python 3.10+ and make.
 
 PYTHON ?= python3
@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 # constraints-grading[-py310].txt).  Expanded only when a venv is (re)made.
 PY310 = $(shell $(PYTHON) -c 'import sys; print("-py310" if sys.version_info < (3, 11) else "")')
 
-.PHONY: help setup book test check-code unit nbval build-book lab execute bench bench-peers clean \
+.PHONY: help setup book test check-code built-site-test unit nbval build-book lab execute bench bench-peers clean \
         grading-setup validate release autograde grades feedback summary grade-class-demo
 
 help:
@@ -93,13 +93,16 @@ nbval: setup
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval chapters \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-# The book is built first (it shows the notebooks' stored outputs, which the nbval run compares
-# against recomputed ones); then the code/notebook tests and the built site's tests run side
-# by side: they are independent, and the browser test spends most of its time waiting on
-# Chromium.  --output-sync prints each one's output whole, when it finishes.
+# Two independent halves run side by side: the code/notebook tests, and the book build followed
+# by the built site's tests (the site shows the notebooks' stored outputs, the very ones the
+# nbval run compares with recomputed ones; the browser test spends most of its time waiting on
+# Chromium).  --output-sync prints each half's output whole, when it finishes.
 test: setup grading-setup ruff browser axe
-	$(MAKE) --no-print-directory build-book
-	$(MAKE) --no-print-directory -j2 --output-sync=target check-code site-test
+	$(MAKE) --no-print-directory -j2 --output-sync=target check-code built-site-test
+
+# the book build (warnings are errors), then its pages in the browser and its links
+built-site-test: build-book
+	$(MAKE) --no-print-directory site-test
 
 # unit tests, finite differences, strict nbval of every chapter, hygiene, the grading pipeline
 check-code: setup grading-setup
