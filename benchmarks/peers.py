@@ -318,17 +318,8 @@ def _engine_update(P, lr):
         t.zero_grad()
 
 
-def mlp_autodiff(p0, X, Y, lr):
-    """The book's engine (chapter 12): the forward pass in Tensor operations, loss.backward()."""
-    P = _tensors(p0)
-    Xt, Yt, n = Tensor(X), Tensor(Y), X.shape[0]
-
-    def loss():
-        a = Xt
-        for i in range(1, len(P) // 2 + 1):
-            a = (a @ P[f"W{i}"] + P[f"b{i}"]).sigmoid()
-        return -(Yt * a.log() + (1.0 - Yt) * (1.0 - a).log()).sum() * (1.0 / n)
-
+def _engine_contender(P, loss, lr):
+    """The engine's training step and its gradients, for the loss closure over the tensors P."""
     def step():
         loss().backward()
         _engine_update(P, lr)
@@ -341,6 +332,20 @@ def mlp_autodiff(p0, X, Y, lr):
         return g
 
     return Contender("autodiff", step, grads, lambda: {k: t.data for k, t in P.items()})
+
+
+def mlp_autodiff(p0, X, Y, lr):
+    """The book's engine (chapter 12): the forward pass in Tensor operations, loss.backward()."""
+    P = _tensors(p0)
+    Xt, Yt, n = Tensor(X), Tensor(Y), X.shape[0]
+
+    def loss():
+        a = Xt
+        for i in range(1, len(P) // 2 + 1):
+            a = (a @ P[f"W{i}"] + P[f"b{i}"]).sigmoid()
+        return -(Yt * a.log() + (1.0 - Yt) * (1.0 - a).log()).sum() * (1.0 / n)
+
+    return _engine_contender(P, loss, lr)
 
 
 # ----------------------------------------------------------------------------- RNN
@@ -543,18 +548,7 @@ def rnn_autodiff(p0, X, Y, mask, lr):
         p = (stack(hs, axis=1) @ P["Wy"] + P["by"]).sigmoid()
         return -((Yt * p.log() + (1.0 - Yt) * (1.0 - p).log()) * w).sum()
 
-    def step():
-        loss().backward()
-        _engine_update(P, lr)
-
-    def grads():
-        loss().backward()
-        g = {k: t.grad.copy() for k, t in P.items()}
-        for t in P.values():
-            t.zero_grad()
-        return g
-
-    return Contender("autodiff", step, grads, lambda: {k: t.data for k, t in P.items()})
+    return _engine_contender(P, loss, lr)
 
 
 # ============================================================================ measuring
